@@ -1,1 +1,2 @@
-# placeholder: filled by the module's owner
+# relay: the reference relay server sotto-relay (server targets land with it).
+include relay/rstore.mk

@@ -1,0 +1,135 @@
+/* Internals shared by the rstore_*.c files (not for the server): the store
+ * struct, the prepared statements, transactions that nest inside a batch,
+ * and the mapping of SQLite errors to err codes. */
+#ifndef SOTTO_RSTORE_DB_H
+#define SOTTO_RSTORE_DB_H
+
+#include <sqlite3.h>
+
+#include "relay/rstore.h"
+
+/* Every statement the store runs, prepared once at open. */
+enum rstore_stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_ACCOUNT_ID,
+	STMT_ACCOUNT_INSERT,
+	STMT_ACCOUNT_IDENTITY,
+	STMT_ACCOUNT_NEXT_DEVICE,
+	STMT_DEVICE_INSERT,
+	STMT_DEVICE_AUTH,
+	STMT_DEVICE_TOUCH,
+	STMT_DEVICE_COUNT,
+	STMT_DEVICE_DELETE,
+	STMT_DEVICE_LIST,
+	STMT_DEVICE_GET,
+	STMT_SPK_SET,
+	STMT_PREKEY_INSERT,
+	STMT_PREKEY_COUNT,
+	STMT_PREKEY_TAKE,
+	STMT_BUNDLE_GET,
+	STMT_BUNDLE_DEVICES,
+	STMT_QUEUE_INSERT,
+	STMT_QUEUE_FETCH,
+	STMT_QUEUE_DELETE,
+	STMT_QUEUE_COUNT,
+	STMT_QUEUE_EXPIRE,
+	STMT_SEND_LOOKUP,
+	STMT_SEND_INSERT,
+	STMT_SEND_EXPIRE,
+	STMT_BLOB_INSERT,
+	STMT_BLOB_GET,
+	STMT_BLOB_DELETE,
+	STMT_BLOB_EXPIRED,
+	STMT_BLOB_DELETE_ID,
+	STMT_COUNT
+};
+
+/* Files to unlink when the enclosing transaction ends one way or the other. */
+struct rstore_paths {
+	char **v;
+	size_t n, cap;
+};
+
+struct rstore_blob_writer;
+
+struct rstore {
+	sqlite3 *db;
+	struct rstore_options opt;
+	char *data_dir;                         /* NULL for in-memory without a directory */
+	char *blob_dir;                         /* DATA/blobs, or NULL */
+	int lock_fd;                            /* flock'ed DATA/relay.lock, or -1 */
+	int batch;                              /* a batch transaction is open */
+	int batch_broken;                       /* SQLite rolled the batch back under us */
+	struct rstore_paths unlink_on_commit;   /* deleted blobs */
+	struct rstore_paths unlink_on_rollback; /* blobs whose row is not committed */
+	struct rstore_blob_writer *writers;     /* unfinished uploads */
+	sqlite3_stmt *stmt[STMT_COUNT];
+};
+
+/* An operation's transaction: its own BEGIN IMMEDIATE..COMMIT outside a
+ * batch, a savepoint inside one, so a failing call never spoils the batch. */
+struct rstore_txn {
+	int in_batch;
+	size_t commit_mark, rollback_mark;
+};
+
+int rstore_db_begin(struct rstore *s, struct rstore_txn *t, struct err *e);
+/* Commit (or release the savepoint). On failure everything is rolled back. */
+int rstore_db_commit(struct rstore *s, struct rstore_txn *t, struct err *e);
+/* Undo the operation; always safe after a failed statement. */
+void rstore_db_abort(struct rstore *s, struct rstore_txn *t);
+/* Resolve the pending unlinks after the outermost transaction ended. */
+void rstore_db_finish_paths(struct rstore *s, int committed);
+/* Take ownership of path (malloc'ed): unlink it if the transaction commits
+ * / rolls back. */
+void rstore_db_unlink_on_commit(struct rstore *s, char *path);
+void rstore_db_unlink_on_rollback(struct rstore *s, char *path);
+
+/* The statement, reset and unbound, ready for binding. */
+sqlite3_stmt *rstore_db_stmt(struct rstore *s, enum rstore_stmt id);
+/* Step a statement that returns no rows, then reset it. */
+int rstore_db_exec(struct rstore *s, sqlite3_stmt *st, struct err *e, const char *what);
+/* Step once: 1 for a row, 0 for done (then reset), -1 for an error (reset,
+ * e filled). */
+int rstore_db_step(struct rstore *s, sqlite3_stmt *st, struct err *e, const char *what);
+/* Fill e from the connection's last error, mapped to an err code. */
+int rstore_db_error(struct rstore *s, struct err *e, const char *what);
+
+int64_t rstore_db_now(const struct rstore *s);
+/* Validate an account name (ERR_INVALID) and find its row id (ERR_NOTFOUND). */
+int rstore_db_account_id(struct rstore *s, const char *name, int64_t *id, struct err *e);
+int rstore_db_check_name(const char *name, struct err *e);
+int rstore_db_check_device_id(uint32_t device_id, struct err *e);
+/* Registration id of (account, device) and its queue length; ERR_NOTFOUND. */
+int rstore_db_device_get(struct rstore *s, int64_t account, uint32_t device_id,
+                         uint32_t *registration_id, int64_t *queue_len, struct err *e);
+/* Copy a BLOB column of exactly len bytes; ERR_CORRUPT otherwise. */
+int rstore_db_column_fixed(struct rstore *s, sqlite3_stmt *st, int col, void *out, size_t len,
+                           struct err *e);
+
+/* SHA-256 of a device secret: the relay keeps only this (rstore_account.c). */
+int rstore_account_hash_secret(const uint8_t secret[RSTORE_SECRET_LEN], uint8_t out[32]);
+
+/* Validate a signed prekey (ERR_INVALID), and write one for a device in
+ * the current transaction (ERR_NOTFOUND if no such device). */
+int rstore_prekey_check_signed(const struct rstore_signed_prekey *spk, struct err *e);
+int rstore_prekey_write_signed(struct rstore *s, int64_t acct, uint32_t device_id,
+                               const struct rstore_signed_prekey *spk, struct err *e);
+
+/* Schema creation and migration (rstore_schema.c). */
+int rstore_schema_migrate(struct rstore *s, struct err *e);
+/* SQL of each statement, indexed by enum rstore_stmt. */
+extern const char *const rstore_schema_statements[STMT_COUNT];
+
+/* Blob housekeeping used by open and close (rstore_blob.c). */
+void rstore_blob_sweep(struct rstore *s);
+void rstore_blob_abort_all(struct rstore *s);
+/* Path of a blob's file under DATA/blobs (malloc'ed). */
+char *rstore_blob_path(const struct rstore *s, const uint8_t id[RSTORE_BLOB_ID_LEN]);
+
+#endif
