@@ -1,0 +1,158 @@
+/* sotto-relay's server: one libwebsockets context and service loop serving
+ * the WebSocket protocol of man/sotto-protocol.7 and the blob endpoint,
+ * with group commit (answers leave only after their batch is durable). */
+#ifndef SOTTO_RELAY_SERVER_H
+#define SOTTO_RELAY_SERVER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "relay/chaos.h"
+#include "relay/ratelimit.h"
+#include "relay/rstore.h"
+#include "util/err.h"
+#include "wire/wire.h"
+
+#define SERVER_DEFAULT_MAX_CONNECTIONS 1024
+#define SERVER_DEFAULT_REGISTRATIONS 10 /* per address per hour */
+#define SERVER_OUT_HIGH (1024 * 1024)   /* stop pushing past this much unsent */
+
+struct relay_config {
+	char host[256]; /* numeric address to bind */
+	int port;       /* 0: any free port */
+	const char *data_dir;
+	const char *tls_cert, *tls_key; /* both or neither */
+	const char *token_file;         /* NULL: open registration */
+	int has_chaos;
+	struct chaos_spec chaos;
+	size_t max_frame; /* <= WIRE_MAX_FRAME */
+	size_t max_connections;
+	uint32_t prekey_fetch_rate;  /* per requesting account per minute */
+	uint32_t registrations_rate; /* per address per hour */
+	struct rstore_options store;
+};
+
+/* A message waiting to be written to a connection (LWS_PRE bytes of
+ * headroom before text). */
+struct server_out {
+	struct server_out *next;
+	size_t len;
+	int64_t due_us; /* chaos delay: not before this time (0: now) */
+	unsigned char buf[];
+};
+
+struct server_conn {
+	struct server *srv;
+	struct lws *wsi;
+	uint64_t serial; /* names the connection in deferred answers */
+	struct server_conn *next, *prev;
+	char peer[64];
+
+	int authed;
+	char account[WIRE_NAME_MAX + 1];
+	uint32_t device;
+
+	char *rx; /* the frame being reassembled */
+	size_t rx_len;
+
+	struct server_out *out_head, *out_tail;
+	size_t out_bytes;
+	struct server_out *held; /* chaos reorder: sent after the next push */
+	int close_code;          /* close once everything queued is written */
+	int closing;
+
+	int64_t last_pushed;           /* highest envelope id pushed here */
+	int64_t inflight[WIRE_WINDOW]; /* pushed, not yet acked */
+	size_t n_inflight;
+	int queue_empty_sent;
+	int wake;           /* pump after the current batch commits */
+	int check_keys_low; /* look at the prekey count after the commit */
+
+	lws_sorted_usec_list_t auth_sul;
+	lws_sorted_usec_list_t chaos_sul;
+};
+
+/* An answer held back until the batch it depends on is committed. */
+struct server_pending {
+	struct server_pending *next;
+	uint64_t conn_serial;
+	uint64_t gen; /* batch generation, when in_batch */
+	int in_batch;
+	uint64_t req_id;
+	enum wire_type type;
+	char *text; /* NULL: only the close below */
+	size_t len;
+	int close_code;        /* close the connection after the answer (0: no) */
+	int unauth_on_failure; /* a register that did not commit */
+};
+
+struct server {
+	struct relay_config cfg;
+	struct lws_context *ctx;
+	struct lws_vhost *vhost;
+	int port;
+	struct rstore *store;
+	void *signal_ctx; /* signal_context *, for signature checks */
+	struct ratelimit *fetch_rl;
+	struct ratelimit *reg_rl;
+	struct chaos chaos;
+	int chaos_on;
+
+	struct server_conn *conns;
+	size_t n_conns;
+	uint64_t next_serial;
+
+	struct server_pending *pend_head, *pend_tail;
+	uint64_t batch_gen;
+
+	int draining;
+	int64_t next_expire_ms;
+	volatile sig_atomic_t *stop;
+};
+
+/* server.c */
+void server_config_default(struct relay_config *cfg);
+/* Open the store, create the lws context and listen. On success prints
+ * nothing; the bound port is in s->port. */
+int server_start(struct server *s, const struct relay_config *cfg, volatile sig_atomic_t *stop,
+                 struct err *e);
+/* Serve until *stop is set, then drain: refuse new connections, commit,
+ * flush answers, close every connection with 1001. */
+int server_run(struct server *s);
+void server_stop(struct server *s);
+
+int64_t server_now_ms(void);
+struct server_conn *server_conn_find(struct server *s, const char *account, uint32_t device);
+/* Queue text (taken over: freed by the server) as the answer to request
+ * id/type on c; it leaves after the open batch, if any, is committed. */
+void server_answer(struct server *s, struct server_conn *c, uint64_t id, enum wire_type type,
+                   char *text, size_t len);
+/* The same for an error answer built from status and message. */
+void server_answer_error(struct server *s, struct server_conn *c, uint64_t id, enum wire_type type,
+                         int status, const char *error, const char *message,
+                         int64_t retry_after_ms);
+/* The last answer queued for c: set close_code / unauth_on_failure on it. */
+struct server_pending *server_last_pending(struct server *s);
+/* Close c once the batch commits (device removed); nothing if it fails. */
+void server_close_after_commit(struct server *s, struct server_conn *c, int code);
+/* Throw the open batch away: every answer that depended on it becomes a
+ * 503. */
+void server_batch_abort(struct server *s);
+/* Commit the open batch now and release its answers (the blob endpoint
+ * needs a clean slate for its own durable transaction). */
+void server_commit(struct server *s);
+/* Close c with code after what is queued has been written. */
+void server_conn_close(struct server_conn *c, int code);
+/* Deliver what is queued for c as far as the window allows (deferred to
+ * after the commit while a batch is open). */
+void server_pump(struct server_conn *c);
+
+/* server_http.c: the blob endpoint on the first (HTTP) protocol. */
+int server_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len);
+size_t server_http_session_size(void);
+
+#endif
