@@ -134,27 +134,60 @@ sigstore_sub_device_sessions(signal_int_list **sessions, const char *name, size_
 	return (int)signal_int_list_size(list);
 }
 
+/* Replace a row as DELETE then INSERT. INSERT OR REPLACE (and UPDATE)
+ * make SQLite copy the page into a statement journal that SQLCipher 3.4
+ * encrypts, which cost a third of a message's time in the benchmark; two
+ * plain statements do not. Outside a transaction the pair gets its own, so
+ * it stays atomic; inside one, the caller's transaction covers it. */
+static int
+sigstore_replace(struct db *db, sqlite3_stmt *del, sqlite3_stmt *ins, const char *what)
+{
+	bool own = db_depth(db) == 0;
+	struct err e;
+
+	if (own && db_begin(db, &e) < 0) {
+		sqlite3_reset(del);
+		sqlite3_reset(ins);
+		return sigstore_sg_code(&e);
+	}
+	if (db_step_done(db, del, what, &e) < 0 || db_step_done(db, ins, what, &e) < 0) {
+		sqlite3_reset(ins);
+		if (own)
+			db_rollback(db, NULL);
+		return sigstore_sg_code(&e);
+	}
+	if (own && db_commit(db, &e) < 0)
+		return sigstore_sg_code(&e);
+	return 0;
+}
+
 static int
 sigstore_store_session(const signal_protocol_address *address, uint8_t *record, size_t record_len,
                        uint8_t *user_record, size_t user_record_len, void *user_data)
 {
 	struct db *db = user_data;
-	sqlite3_stmt *st;
+	sqlite3_stmt *del, *ins;
 	struct err e;
 
-	st =
-	    db_prepare(db,
-	               "INSERT OR REPLACE INTO sessions"
-	               " (name, device_id, record, user_record, updated_at) VALUES (?, ?, ?, ?, ?)",
-	               &e);
-	if (st == NULL)
+	del = db_prepare(db, "DELETE FROM sessions WHERE name = ? AND device_id = ?", &e);
+	if (del == NULL)
 		return sigstore_sg_code(&e);
-	db_bind_textn(st, 1, address->name, address->name_len);
-	sqlite3_bind_int(st, 2, address->device_id);
-	db_bind_blob(st, 3, record != NULL ? (const void *)record : "", record_len);
-	db_bind_blob(st, 4, user_record, user_record_len);
-	sqlite3_bind_int64(st, 5, db_now_ms(db));
-	return sigstore_done(db, st, "storing a session");
+	ins = db_prepare(db,
+	                 "INSERT INTO sessions"
+	                 " (name, device_id, record, user_record, updated_at) VALUES (?, ?, ?, ?, ?)",
+	                 &e);
+	if (ins == NULL) {
+		sqlite3_reset(del);
+		return sigstore_sg_code(&e);
+	}
+	db_bind_textn(del, 1, address->name, address->name_len);
+	sqlite3_bind_int(del, 2, address->device_id);
+	db_bind_textn(ins, 1, address->name, address->name_len);
+	sqlite3_bind_int(ins, 2, address->device_id);
+	db_bind_blob(ins, 3, record != NULL ? (const void *)record : "", record_len);
+	db_bind_blob(ins, 4, user_record, user_record_len);
+	sqlite3_bind_int64(ins, 5, db_now_ms(db));
+	return sigstore_replace(db, del, ins, "storing a session");
 }
 
 static int
@@ -404,22 +437,33 @@ sigstore_store_sender_key(const signal_protocol_sender_key_name *name, uint8_t *
                           void *user_data)
 {
 	struct db *db = user_data;
-	sqlite3_stmt *st;
+	sqlite3_stmt *del, *ins;
 	struct err e;
 
-	st = db_prepare(db,
-	                "INSERT OR REPLACE INTO sender_keys (group_id, sender_name, device_id,"
-	                " record, user_record, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-	                &e);
-	if (st == NULL)
+	del = db_prepare(db,
+	                 "DELETE FROM sender_keys"
+	                 " WHERE group_id = ? AND sender_name = ? AND device_id = ?",
+	                 &e);
+	if (del == NULL)
 		return sigstore_sg_code(&e);
-	db_bind_textn(st, 1, name->group_id, name->group_id_len);
-	db_bind_textn(st, 2, name->sender.name, name->sender.name_len);
-	sqlite3_bind_int(st, 3, name->sender.device_id);
-	db_bind_blob(st, 4, record != NULL ? (const void *)record : "", record_len);
-	db_bind_blob(st, 5, user_record, user_record_len);
-	sqlite3_bind_int64(st, 6, db_now_ms(db));
-	return sigstore_done(db, st, "storing a sender key");
+	ins = db_prepare(db,
+	                 "INSERT INTO sender_keys (group_id, sender_name, device_id,"
+	                 " record, user_record, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+	                 &e);
+	if (ins == NULL) {
+		sqlite3_reset(del);
+		return sigstore_sg_code(&e);
+	}
+	db_bind_textn(del, 1, name->group_id, name->group_id_len);
+	db_bind_textn(del, 2, name->sender.name, name->sender.name_len);
+	sqlite3_bind_int(del, 3, name->sender.device_id);
+	db_bind_textn(ins, 1, name->group_id, name->group_id_len);
+	db_bind_textn(ins, 2, name->sender.name, name->sender.name_len);
+	sqlite3_bind_int(ins, 3, name->sender.device_id);
+	db_bind_blob(ins, 4, record != NULL ? (const void *)record : "", record_len);
+	db_bind_blob(ins, 5, user_record, user_record_len);
+	sqlite3_bind_int64(ins, 6, db_now_ms(db));
+	return sigstore_replace(db, del, ins, "storing a sender key");
 }
 
 static int
