@@ -1,21 +1,40 @@
-/* sotto: entry point. The engine, CLI and UI arrive with their issues;
- * until then this answers --version and --help honestly. */
-#include "config.h"
+/* sotto: entry point. Everything the command line can do is in the
+ * command table (cmd.c); this only sets the process up and dispatches. */
+#include "cmd.h"
+#include "jsonrpc.h"
 
+#include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
+#include <unistd.h>
+
+/* Make sure 0, 1 and 2 are open, so no socket or pipe we open later can
+ * land on them and receive stray output. */
+static void
+main_reserve_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("sotto %s\n", PACKAGE_VERSION);
-		return 0;
-	}
-	if (argc > 1 && strcmp(argv[1], "demo") == 0) {
-		fprintf(stderr, "sotto: 'demo' is not yet available in this build\n");
-		return 69;
-	}
-	fprintf(stderr, "usage: sotto --version | demo\n");
-	return 64;
+	struct cmd_ctx ctx = {0};
+	int status;
+
+	main_reserve_std_fds();
+	/* Before any JSON exists: lines may carry the passphrase. */
+	jsonrpc_use_wiping_allocator();
+	ctx.in = stdin;
+	ctx.out = stdout;
+	ctx.err = stderr;
+	status = cmd_run(&ctx, argc, argv);
+	cmd_ctx_clear(&ctx);
+	if (fflush(stdout) != 0 && status == CMD_EXIT_OK)
+		status = CMD_EXIT_TEMPFAIL;
+	return status;
 }

@@ -1,0 +1,117 @@
+/* Events the engine emits (a message arrived, a frontend attached, ...),
+ * each with a cursor that only grows, kept in a ring so a frontend that
+ * reconnects can ask for what it missed. The database's events table will
+ * take the ring's place; engine_emit() and engine.subscribe stay. */
+#include "engine_int.h"
+
+#include "jsonrpc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void
+engine_events_init(struct engine_events *ev, size_t cap)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->cap = cap > 0 ? cap : 1;
+	ev->ring = xcalloc(ev->cap, sizeof *ev->ring);
+}
+
+static void
+engine_events_drop_oldest(struct engine_events *ev)
+{
+	struct engine_event *old = &ev->ring[ev->start];
+
+	free(old->type);
+	json_decref(old->data);
+	memset(old, 0, sizeof *old);
+	ev->start = (ev->start + 1) % ev->cap;
+	ev->count--;
+}
+
+void
+engine_events_clear(struct engine_events *ev)
+{
+	while (ev->count > 0)
+		engine_events_drop_oldest(ev);
+	free(ev->ring);
+	memset(ev, 0, sizeof *ev);
+}
+
+uint64_t
+engine_events_push(struct engine_events *ev, const char *type, json_t *data)
+{
+	struct engine_event *slot;
+
+	if (ev->count == ev->cap)
+		engine_events_drop_oldest(ev);
+	slot = &ev->ring[(ev->start + ev->count) % ev->cap];
+	slot->cursor = ++ev->last;
+	slot->time = (int64_t)time(NULL);
+	slot->type = xstrdup(type);
+	slot->data = data != NULL ? data : json_object();
+	ev->count++;
+	return slot->cursor;
+}
+
+uint64_t
+engine_events_oldest(const struct engine_events *ev)
+{
+	return ev->last - ev->count + 1;
+}
+
+const struct engine_event *
+engine_events_after(const struct engine_events *ev, uint64_t after, size_t i)
+{
+	uint64_t oldest = engine_events_oldest(ev);
+	size_t first;
+
+	/* Held cursors are consecutive: oldest .. last. */
+	if (after >= ev->last)
+		return NULL;
+	first = after < oldest ? 0 : (size_t)(after - oldest + 1);
+	if (first + i >= ev->count)
+		return NULL;
+	return &ev->ring[(ev->start + first + i) % ev->cap];
+}
+
+json_t *
+engine_events_json(const struct engine_event *event)
+{
+	return json_pack("{s:I,s:I,s:s,s:O}", "cursor", (json_int_t)event->cursor, "time",
+	                 (json_int_t)event->time, "type", event->type, "data", event->data);
+}
+
+static void
+engine_events_send(struct engine_conn *conn, const struct engine_event *event)
+{
+	char *line = jsonrpc_notification_line("event", engine_events_json(event));
+
+	engine_conn_send(conn, line);
+	free(line);
+}
+
+uint64_t
+engine_emit(struct engine *eng, const char *type, json_t *data)
+{
+	uint64_t cursor = engine_events_push(&eng->events, type, data);
+	const struct engine_event *event = engine_events_after(&eng->events, cursor - 1, 0);
+	struct engine_conn *conn;
+
+	for (conn = eng->conns; conn != NULL; conn = conn->next)
+		if (conn->subscribed)
+			engine_events_send(conn, event);
+	return cursor;
+}
+
+void
+engine_events_subscribe(struct engine *eng, struct engine_conn *conn, uint64_t cursor)
+{
+	const struct engine_event *event;
+	size_t i;
+
+	conn->subscribed = true;
+	for (i = 0; (event = engine_events_after(&eng->events, cursor, i)) != NULL; i++)
+		engine_events_send(conn, event);
+}
