@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "relay/server.h"
 
@@ -26,6 +27,7 @@ enum {
 	OPT_MAX_CONNECTIONS,
 	OPT_PREKEY_FETCH_RATE,
 	OPT_REGISTRATION_RATE,
+	OPT_AUTH_TIMEOUT,
 };
 
 static volatile sig_atomic_t main_stop;
@@ -50,7 +52,8 @@ main_usage(FILE *fp)
 	    "                   [--max-frame BYTES] [--max-queue N] [--max-blob BYTES]\n"
 	    "                   [--blob-ttl DURATION] [--queue-ttl DURATION]\n"
 	    "                   [--max-connections N] [--prekey-fetch-rate N]\n"
-	    "                   [--registration-rate N]\n"
+	    "                   [--registration-rate N] [--auth-timeout DURATION]\n"
+	    "DIR may be :memory: (nothing durable; for benchmarks only).\n"
 	    "BYTES take a K, M or G suffix (1024-based); DURATION takes s, m, h or d\n"
 	    "(seconds when bare). See sotto-relay(8).\n");
 }
@@ -148,6 +151,30 @@ main_parse_listen(const char *s, struct relay_config *cfg)
 	return 0;
 }
 
+/* Each connection is a descriptor, and lws sizes its tables from the
+ * limit when the context is made: raise the soft limit toward the hard one
+ * so that --max-connections can be reached without a wrapper. */
+static void
+main_raise_nofile(size_t max_connections)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_connections + 64; /* listener, database, logs, blobs */
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		fprintf(stderr,
+		        "sotto-relay: descriptor limit %llu is below --max-connections %zu; "
+		        "raise the hard limit (ulimit -Hn, LimitNOFILE=)\n",
+		        (unsigned long long)rl.rlim_max, max_connections);
+		want = rl.rlim_max;
+	}
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		fprintf(stderr, "sotto-relay: cannot raise the descriptor limit: %s\n",
+		        strerror(errno));
+}
+
 static int
 main_bad(const char *opt, const char *value)
 {
@@ -173,6 +200,7 @@ main(int argc, char **argv)
 	    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
 	    {"prekey-fetch-rate", required_argument, NULL, OPT_PREKEY_FETCH_RATE},
 	    {"registration-rate", required_argument, NULL, OPT_REGISTRATION_RATE},
+	    {"auth-timeout", required_argument, NULL, OPT_AUTH_TIMEOUT},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -193,7 +221,15 @@ main(int argc, char **argv)
 			have_listen = 1;
 			break;
 		case 'd':
-			cfg.data_dir = optarg;
+			/* ":memory:" keeps the database in memory: a benchmark
+			 * baseline, never durable, and without blobs. */
+			if (strcmp(optarg, ":memory:") == 0) {
+				cfg.store.in_memory = 1;
+				cfg.data_dir = NULL;
+			} else {
+				cfg.store.in_memory = 0;
+				cfg.data_dir = optarg;
+			}
 			break;
 		case OPT_TLS_CERT:
 			cfg.tls_cert = optarg;
@@ -254,6 +290,10 @@ main(int argc, char **argv)
 				return main_bad("--registration-rate", optarg);
 			cfg.registrations_rate = (uint32_t)v;
 			break;
+		case OPT_AUTH_TIMEOUT:
+			if (main_parse_duration(optarg, &cfg.auth_timeout_ms) < 0)
+				return main_bad("--auth-timeout", optarg);
+			break;
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -265,7 +305,7 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || !have_listen || cfg.data_dir == NULL ||
+	if (optind != argc || !have_listen || (cfg.data_dir == NULL && !cfg.store.in_memory) ||
 	    (cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
 		main_usage(stderr);
 		return EXIT_USAGE;
@@ -279,6 +319,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	main_raise_nofile(cfg.max_connections);
 	if (server_start(&srv, &cfg, &main_stop, &e) < 0) {
 		fprintf(stderr, "sotto-relay: %s\n", e.msg);
 		return 1;

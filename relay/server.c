@@ -3,6 +3,7 @@
  * answers of one service pass, and envelope delivery within the window. */
 #include "relay/server.h"
 
+#include <poll.h>
 #include <signal/signal_protocol.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,16 @@
 #include "relay/handler.h"
 
 static struct lws_protocols server_protocols[3];
+/* Messages written in one writeable callback before other connections get
+ * their turn. */
+#define SERVER_WRITE_BUDGET 256
+/* Bytes read from a connection per service pass. lws gives every
+ * connection a receive buffer this size for its whole life, so it is what
+ * an idle connection costs; a busy one gets more passes, not a bigger
+ * buffer (see server_batch_wants_more). */
+#define SERVER_RX_BUFFER 1024
+/* How long a batch may stay open while requests keep coming. */
+#define SERVER_BATCH_MAX_US 2000
 /* Ping a connection idle for 30 s; hang up after 90 s without a sign of
  * life, i.e. two missed pongs. */
 static const lws_retry_bo_t server_keepalive = {
@@ -35,32 +46,82 @@ server_config_default(struct relay_config *cfg)
 	strcpy(cfg->host, "127.0.0.1");
 	cfg->max_frame = WIRE_MAX_FRAME;
 	cfg->max_connections = SERVER_DEFAULT_MAX_CONNECTIONS;
+	cfg->auth_timeout_ms = (int64_t)WIRE_AUTH_TIMEOUT_S * 1000;
 	cfg->prekey_fetch_rate = RATELIMIT_DEFAULT_PREKEY_FETCHES;
 	cfg->registrations_rate = SERVER_DEFAULT_REGISTRATIONS;
 	rstore_options_default(&cfg->store);
 }
 
+static size_t
+server_index_bucket(const char *account, uint32_t device)
+{
+	uint32_t h = 2166136261u ^ device; /* FNV-1a */
+
+	while (*account != '\0')
+		h = (h ^ (unsigned char)*account++) * 16777619u;
+	return h & (SERVER_INDEX_SIZE - 1);
+}
+
+static void
+server_index_add(struct server *s, struct server_conn *c)
+{
+	size_t b = server_index_bucket(c->account, c->device);
+
+	c->hnext = s->index[b];
+	s->index[b] = c;
+	c->indexed = 1;
+}
+
+static void
+server_index_remove(struct server *s, struct server_conn *c)
+{
+	struct server_conn **pp = &s->index[server_index_bucket(c->account, c->device)];
+
+	while (*pp != NULL && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp != NULL)
+		*pp = c->hnext;
+	c->indexed = 0;
+}
+
+/* c may have something due at the commit (c->wake, c->check_keys_low). */
+static void
+server_touch(struct server *s, struct server_conn *c)
+{
+	if (c->touched)
+		return;
+	if (s->n_touched == s->touched_cap) {
+		s->touched_cap = s->touched_cap * 2 + 64;
+		s->touched = xreallocarray(s->touched, s->touched_cap, sizeof *s->touched);
+	}
+	s->touched[s->n_touched++] = c;
+	c->touched = 1;
+}
+
+/* Handlers flag only connections they got from here or the one whose
+ * frame they handle, so touching both is enough for server_commit. */
 struct server_conn *
 server_conn_find(struct server *s, const char *account, uint32_t device)
 {
 	struct server_conn *c;
 
-	for (c = s->conns; c != NULL; c = c->next)
+	for (c = s->index[server_index_bucket(account, device)]; c != NULL; c = c->hnext)
 		if (c->authed && !c->closing && c->device == device &&
-		    strcmp(c->account, account) == 0)
+		    strcmp(c->account, account) == 0) {
+			server_touch(s, c);
 			return c;
+		}
 	return NULL;
 }
 
+/* The connection an answer is for. Held answers point at their
+ * connection, and a closing connection clears those pointers (see
+ * server_conn_free), so this is not a walk over every connection: with
+ * thousands connected, that walk per answer dominated. */
 static struct server_conn *
-server_conn_by_serial(struct server *s, uint64_t serial)
+server_pending_conn(const struct server_pending *p)
 {
-	struct server_conn *c;
-
-	for (c = s->conns; c != NULL; c = c->next)
-		if (c->serial == serial)
-			return c;
-	return NULL;
+	return p->conn != NULL && p->conn->serial == p->conn_serial ? p->conn : NULL;
 }
 
 /* ---- output ---- */
@@ -181,6 +242,7 @@ server_pump(struct server_conn *c)
 	/* Inside a batch the queue shows uncommitted rows: wait for it. */
 	if (rstore_batch_is_open(s->store)) {
 		c->wake = 1;
+		server_touch(s, c);
 		return;
 	}
 	c->wake = 0;
@@ -215,6 +277,8 @@ server_pump(struct server_conn *c)
 				        (long long)env[i].id, e.msg);
 				continue;
 			}
+			if (c->inflight == NULL)
+				c->inflight = xcalloc(WIRE_WINDOW, sizeof *c->inflight);
 			if (server_push_envelope(c, text, len))
 				c->inflight[c->n_inflight++] = env[i].id;
 			free(text);
@@ -263,6 +327,7 @@ server_pending_add(struct server *s, struct server_conn *c, uint64_t id, enum wi
 	struct server_pending *p = xcalloc(1, sizeof *p);
 
 	p->conn_serial = c->serial;
+	p->conn = c;
 	p->in_batch = rstore_batch_is_open(s->store);
 	p->gen = s->batch_gen;
 	p->req_id = id;
@@ -327,8 +392,7 @@ server_batch_failed(struct server *s)
 		free(p->text);
 		p->text = wire_build_error(p->req_id, p->type, 503, "unavailable",
 		                           "the relay could not store this; retry", 1000, &p->len);
-		if (p->unauth_on_failure &&
-		    (c = server_conn_by_serial(s, p->conn_serial)) != NULL) {
+		if (p->unauth_on_failure && (c = server_pending_conn(p)) != NULL) {
 			c->authed = 0;
 			p->close_code = 1011;
 		}
@@ -349,6 +413,7 @@ server_commit(struct server *s)
 	struct server_pending *p, *next;
 	struct server_conn *c;
 	struct err e = {0};
+	size_t i;
 
 	if (rstore_batch_is_open(s->store)) {
 		if (rstore_batch_commit(s->store, &e) < 0) {
@@ -360,7 +425,7 @@ server_commit(struct server *s)
 	}
 	for (p = s->pend_head; p != NULL; p = next) {
 		next = p->next;
-		c = server_conn_by_serial(s, p->conn_serial);
+		c = server_pending_conn(p);
 		if (c != NULL) {
 			if (p->text != NULL)
 				server_send_text(c, p->text, p->len);
@@ -371,12 +436,16 @@ server_commit(struct server *s)
 		free(p);
 	}
 	s->pend_head = s->pend_tail = NULL;
-	for (c = s->conns; c != NULL; c = c->next) {
+	for (i = 0; i < s->n_touched; i++) {
+		if ((c = s->touched[i]) == NULL)
+			continue; /* closed meanwhile */
+		c->touched = 0;
 		if (c->check_keys_low)
 			server_check_keys_low(c);
 		if (c->wake)
 			server_pump(c);
 	}
+	s->n_touched = 0;
 }
 
 /* ---- the WebSocket protocol ---- */
@@ -406,7 +475,7 @@ server_close_text(int code)
 	case WIRE_CLOSE_AUTH_FAILED:
 		return "authentication failed";
 	case WIRE_CLOSE_AUTH_TIMEOUT:
-		return "no authentication within 10 s";
+		return "no authentication in time";
 	case WIRE_CLOSE_NOT_AUTHENTICATED:
 		return "first frame must be auth or register";
 	case WIRE_CLOSE_REPLACED:
@@ -418,37 +487,44 @@ server_close_text(int code)
 	}
 }
 
+/* Write what is queued while the socket takes it: one message per
+ * writeable callback would cost a poll round trip per message and cap a
+ * busy connection at a few thousand messages a second. */
 static int
 server_writeable(struct server_conn *c)
 {
-	struct server_out *o = c->out_head;
+	struct server_out *o;
 	lws_usec_t now;
-	int n;
+	int n, budget = SERVER_WRITE_BUDGET;
 
-	if (o == NULL) {
-		if (c->close_code != 0)
-			return server_close_now(c->wsi, c->close_code,
-			                        server_close_text(c->close_code));
-		return 0;
+	while ((o = c->out_head) != NULL) {
+		now = lws_now_usecs();
+		if (o->due_us > now) {
+			lws_sul_schedule(c->srv->ctx, 0, &c->chaos_sul, server_chaos_timer,
+			                 o->due_us - now);
+			return 0;
+		}
+		n = lws_write(c->wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT);
+		if (n < (int)o->len)
+			return -1;
+		c->out_head = o->next;
+		if (c->out_head == NULL)
+			c->out_tail = NULL;
+		c->out_bytes -= o->len;
+		free(o);
+		if (c->out_head == NULL) {
+			/* Refill from the queue; the loop writes what that adds. */
+			server_pump(c);
+			if (c->out_head == NULL)
+				break;
+		}
+		if (--budget == 0 || lws_send_pipe_choked(c->wsi)) {
+			lws_callback_on_writable(c->wsi);
+			return 0;
+		}
 	}
-	now = lws_now_usecs();
-	if (o->due_us > now) {
-		lws_sul_schedule(c->srv->ctx, 0, &c->chaos_sul, server_chaos_timer,
-		                 o->due_us - now);
-		return 0;
-	}
-	n = lws_write(c->wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT);
-	if (n < (int)o->len)
-		return -1;
-	c->out_head = o->next;
-	if (c->out_head == NULL)
-		c->out_tail = NULL;
-	c->out_bytes -= o->len;
-	free(o);
-	if (c->out_head != NULL || c->close_code != 0)
-		lws_callback_on_writable(c->wsi);
-	else
-		server_pump(c);
+	if (c->close_code != 0)
+		return server_close_now(c->wsi, c->close_code, server_close_text(c->close_code));
 	return 0;
 }
 
@@ -456,9 +532,20 @@ static void
 server_conn_free(struct server *s, struct server_conn *c)
 {
 	struct server_out *o, *next;
+	struct server_pending *p;
+	size_t i;
 
 	lws_sul_cancel(&c->auth_sul);
 	lws_sul_cancel(&c->chaos_sul);
+	for (p = s->pend_head; p != NULL; p = p->next)
+		if (p->conn == c)
+			p->conn = NULL;
+	if (c->touched)
+		for (i = 0; i < s->n_touched; i++)
+			if (s->touched[i] == c)
+				s->touched[i] = NULL;
+	if (c->indexed)
+		server_index_remove(s, c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -471,9 +558,69 @@ server_conn_free(struct server *s, struct server_conn *c)
 		free(o);
 	}
 	free(c->held);
+	free(c->inflight);
 	free(c->rx);
 	wipe(c, sizeof *c);
 	free(c);
+}
+
+static void
+server_note_busy(struct server *s, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_busy; i++)
+		if (s->busy_fd[i] == fd)
+			return;
+	if (s->n_busy < SERVER_BUSY_MAX)
+		s->busy_fd[s->n_busy++] = fd;
+}
+
+/* One whole message; a connection that just authenticated joins the
+ * index (its account and device never change afterwards). */
+static void
+server_handle(struct server *s, struct server_conn *c, const char *buf, size_t len)
+{
+	handler_frame(s, c, buf, len);
+	if (c->authed && !c->indexed)
+		server_index_add(s, c);
+}
+
+/* A piece of a message. A message that comes whole is handled where it
+ * lies; only one in pieces is copied, into a buffer that lives as long as
+ * the message, so an idle connection holds no receive buffer of its own. */
+static int
+server_receive(struct server_conn *c, const char *in, size_t len, int last)
+{
+	struct server *s = c->srv;
+	size_t n;
+
+	if (last) {
+		server_note_busy(s, lws_get_socket_fd(c->wsi));
+		server_touch(s, c);
+	}
+	if (c->rx_len == 0 && last) {
+		server_handle(s, c, in, len);
+		return 0;
+	}
+	if (c->rx_len + len > c->rx_cap) {
+		n = c->rx_cap * 2 > c->rx_len + len ? c->rx_cap * 2 : c->rx_len + len;
+		if (n > s->cfg.max_frame)
+			n = s->cfg.max_frame;
+		c->rx = xrealloc(c->rx, n);
+		c->rx_cap = n;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	if (last) {
+		n = c->rx_len;
+		c->rx_len = 0;
+		server_handle(s, c, c->rx, n);
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
+	return 0;
 }
 
 static int
@@ -490,7 +637,6 @@ server_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		c->wsi = wsi;
 		c->serial = ++s->next_serial;
 		lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
-		c->rx = xmalloc(s->cfg.max_frame);
 		c->next = s->conns;
 		if (s->conns != NULL)
 			s->conns->prev = c;
@@ -498,7 +644,7 @@ server_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		s->n_conns++;
 		*pc = c;
 		lws_sul_schedule(s->ctx, 0, &c->auth_sul, server_auth_timeout,
-		                 (lws_usec_t)WIRE_AUTH_TIMEOUT_S * LWS_US_PER_SEC);
+		                 (lws_usec_t)s->cfg.auth_timeout_ms * 1000);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		if (c == NULL || c->closing)
@@ -508,14 +654,9 @@ server_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			                        "binary frames are not used");
 		if (len > s->cfg.max_frame - c->rx_len)
 			return server_close_now(wsi, WIRE_CLOSE_TOO_BIG, "frame too large");
-		memcpy(c->rx + c->rx_len, in, len);
-		c->rx_len += len;
-		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
-			size_t n = c->rx_len;
-			c->rx_len = 0;
-			handler_frame(s, c, c->rx, n);
-		}
-		return 0;
+		return server_receive(c, in, len,
+		                      lws_is_final_fragment(wsi) &&
+		                          lws_remaining_packet_payload(wsi) == 0);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (c == NULL)
 			return 0;
@@ -560,12 +701,15 @@ server_start(struct server *s, const struct relay_config *cfg, volatile sig_atom
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
 	s->stop = stop;
+	s->index = xcalloc(SERVER_INDEX_SIZE, sizeof *s->index);
 	if (s->cfg.max_frame == 0 || s->cfg.max_frame > WIRE_MAX_FRAME)
 		s->cfg.max_frame = WIRE_MAX_FRAME;
-	if (rstore_open(&s->store, cfg->data_dir, &cfg->store, e) < 0)
-		return err_prefix(e, "opening %s", cfg->data_dir);
+	if (rstore_open(&s->store, cfg->data_dir, &cfg->store, e) < 0) {
+		server_stop(s);
+		return err_prefix(e, "opening %s", cfg->data_dir ? cfg->data_dir : ":memory:");
+	}
 	if (signal_context_create(&sig, s) != 0) {
-		rstore_close(s->store);
+		server_stop(s);
 		return err_set(e, ERR_INTERNAL, "libsignal context");
 	}
 	s->signal_ctx = sig;
@@ -588,7 +732,7 @@ server_start(struct server *s, const struct relay_config *cfg, volatile sig_atom
 	server_protocols[1].name = WIRE_SUBPROTOCOL;
 	server_protocols[1].callback = server_ws_callback;
 	server_protocols[1].per_session_data_size = sizeof(struct server_conn *);
-	server_protocols[1].rx_buffer_size = 65536;
+	server_protocols[1].rx_buffer_size = SERVER_RX_BUFFER;
 
 	memset(&info, 0, sizeof info);
 	info.port = cfg->port;
@@ -618,6 +762,44 @@ server_start(struct server *s, const struct relay_config *cfg, volatile sig_atom
 	return 0;
 }
 
+/* Group commit: keep the batch open while the sockets that just brought
+ * requests have more to read (up to SERVER_BATCH_MAX_US), so one fsync
+ * covers what a busy client pipelines even when it takes many reads;
+ * commit as soon as they are drained. Never waits: the next service pass
+ * only runs when one of them is readable now. Returns 1 to service once
+ * more before committing. */
+static int
+server_batch_wants_more(struct server *s)
+{
+	struct pollfd pfd[SERVER_BUSY_MAX];
+	int64_t now;
+	size_t i, n = s->n_busy;
+
+	s->n_busy = 0;
+	if (!rstore_batch_is_open(s->store) || n == 0 || s->draining) {
+		s->batch_since_us = 0;
+		return 0;
+	}
+	now = (int64_t)lws_now_usecs();
+	if (s->batch_since_us == 0)
+		s->batch_since_us = now;
+	if (now - s->batch_since_us >= SERVER_BATCH_MAX_US) {
+		s->batch_since_us = 0;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		pfd[i].fd = s->busy_fd[i];
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	if (poll(pfd, (nfds_t)n, 0) > 0)
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents & POLLIN)
+				return 1;
+	s->batch_since_us = 0;
+	return 0;
+}
+
 int
 server_run(struct server *s)
 {
@@ -627,6 +809,8 @@ server_run(struct server *s)
 	while (!*s->stop) {
 		if (lws_service(s->ctx, 0) < 0)
 			break;
+		if (server_batch_wants_more(s))
+			continue;
 		server_commit(s);
 		server_expire(s);
 	}
@@ -666,4 +850,8 @@ server_stop(struct server *s)
 	s->fetch_rl = s->reg_rl = NULL;
 	rstore_close(s->store);
 	s->store = NULL;
+	free(s->index);
+	free(s->touched);
+	s->index = s->touched = NULL;
+	s->n_touched = s->touched_cap = 0;
 }

@@ -19,6 +19,8 @@
 #define SERVER_DEFAULT_MAX_CONNECTIONS 1024
 #define SERVER_DEFAULT_REGISTRATIONS 10 /* per address per hour */
 #define SERVER_OUT_HIGH (1024 * 1024)   /* stop pushing past this much unsent */
+#define SERVER_BUSY_MAX 64              /* busy sockets a batch waits for */
+#define SERVER_INDEX_SIZE 16384         /* buckets of the (account, device) index */
 
 struct relay_config {
 	char host[256]; /* numeric address to bind */
@@ -30,6 +32,7 @@ struct relay_config {
 	struct chaos_spec chaos;
 	size_t max_frame; /* <= WIRE_MAX_FRAME */
 	size_t max_connections;
+	int64_t auth_timeout_ms;     /* close a connection not authenticated by then */
 	uint32_t prekey_fetch_rate;  /* per requesting account per minute */
 	uint32_t registrations_rate; /* per address per hour */
 	struct rstore_options store;
@@ -55,8 +58,8 @@ struct server_conn {
 	char account[WIRE_NAME_MAX + 1];
 	uint32_t device;
 
-	char *rx; /* the frame being reassembled */
-	size_t rx_len;
+	char *rx; /* a message arriving in pieces (NULL between them) */
+	size_t rx_len, rx_cap;
 
 	struct server_out *out_head, *out_tail;
 	size_t out_bytes;
@@ -64,8 +67,8 @@ struct server_conn {
 	int close_code;          /* close once everything queued is written */
 	int closing;
 
-	int64_t last_pushed;           /* highest envelope id pushed here */
-	int64_t inflight[WIRE_WINDOW]; /* pushed, not yet acked */
+	int64_t last_pushed; /* highest envelope id pushed here */
+	int64_t *inflight;   /* pushed, not yet acked (WIRE_WINDOW; NULL until the first push) */
 	size_t n_inflight;
 	int queue_empty_sent;
 	int wake;           /* pump after the current batch commits */
@@ -73,13 +76,18 @@ struct server_conn {
 
 	lws_sorted_usec_list_t auth_sul;
 	lws_sorted_usec_list_t chaos_sul;
+
+	struct server_conn *hnext; /* next in its server_conn_find bucket */
+	int indexed;               /* in a bucket (authenticated) */
+	int touched;               /* in s->touched until the next commit */
 };
 
 /* An answer held back until the batch it depends on is committed. */
 struct server_pending {
 	struct server_pending *next;
 	uint64_t conn_serial;
-	uint64_t gen; /* batch generation, when in_batch */
+	struct server_conn *conn; /* NULL once that connection is gone */
+	uint64_t gen;             /* batch generation, when in_batch */
 	int in_batch;
 	uint64_t req_id;
 	enum wire_type type;
@@ -103,10 +111,21 @@ struct server {
 
 	struct server_conn *conns;
 	size_t n_conns;
+	/* Authenticated connections by (account, device), and the ones that
+	 * may have a wake or prekey check due at the commit: with thousands
+	 * connected, walking them all per send or per commit dominated. */
+	struct server_conn **index;
+	struct server_conn **touched;
+	size_t n_touched, touched_cap;
 	uint64_t next_serial;
 
 	struct server_pending *pend_head, *pend_tail;
 	uint64_t batch_gen;
+	/* Sockets that brought a message in the last service pass: group
+	 * commit waits for them while they have more to read. */
+	int busy_fd[SERVER_BUSY_MAX];
+	size_t n_busy;
+	int64_t batch_since_us; /* when the open batch was first seen (0: none) */
 
 	int draining;
 	int64_t next_expire_ms;
