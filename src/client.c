@@ -400,8 +400,8 @@ client_read_passphrase_file(const char *path, char **out, struct err *e)
 }
 
 /* Ask on the terminal with echo off. Only ever called when stdin is one. */
-static int
-client_prompt_passphrase(const char *profile, char **out, struct err *e)
+int
+client_prompt_passphrase(const char *prompt, char **out, struct err *e)
 {
 	struct termios saved, quiet;
 	char *buf;
@@ -418,7 +418,7 @@ client_prompt_passphrase(const char *profile, char **out, struct err *e)
 	quiet = saved;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	dprintf(fd, "Passphrase for profile %s: ", profile);
+	dprintf(fd, "%s: ", prompt);
 	tcsetattr(fd, TCSAFLUSH, &quiet);
 	buf = xmalloc(CLIENT_PASSPHRASE_MAX + 1);
 	while (read(fd, &ch, 1) == 1 && ch != '\n')
@@ -450,9 +450,11 @@ client_unlock_if_locked(struct client *c, const char *passphrase_file,
 	profile = json_string_value(json_object_get(c->info, "profile"));
 	if (passphrase_file != NULL)
 		r = client_read_passphrase_file(passphrase_file, &pass, e);
-	else if (isatty(0))
-		r = client_prompt_passphrase(profile != NULL ? profile : "?", &pass, e);
-	else
+	else if (isatty(0)) {
+		char *prompt = xasprintf("Passphrase for profile %s", profile != NULL ? profile : "?");
+		r = client_prompt_passphrase(prompt, &pass, e);
+		free(prompt);
+	} else
 		r = err_set(e, ERR_AUTH,
 		            "the profile is locked: give --passphrase-file FILE "
 		            "(sotto never prompts when standard input is not a terminal)");

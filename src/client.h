@@ -47,6 +47,10 @@ int client_next_notification(struct client *c, int timeout_ms, json_t **note, st
  * unlock. Never prompts otherwise (ERR_AUTH). Returns like client_call. */
 int client_unlock_if_locked(struct client *c, const char *passphrase_file,
                             struct client_rpc_error *rerr, struct err *e);
+/* Ask on the terminal (/dev/tty) with echo off, showing "PROMPT: ". Only
+ * call it when standard input is a terminal. *out is wiped by the caller
+ * (wipe_free_str). */
+int client_prompt_passphrase(const char *prompt, char **out, struct err *e);
 /* Read a passphrase file, which must not be readable by group or others;
  * one trailing newline is dropped. The caller wipe_free_str()s *out. */
 int client_read_passphrase_file(const char *path, char **out, struct err *e);

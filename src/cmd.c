@@ -218,7 +218,8 @@ cmd_find_option(const struct cmd_arg *list, const char *name, size_t len, size_t
 	size_t i;
 
 	for (i = 0; list != NULL && list[i].name != NULL; i++)
-		if (strlen(list[i].name) == len && strncmp(list[i].name, name, len) == 0) {
+		if (!(list[i].flags & CMD_A_RPC_ONLY) && strlen(list[i].name) == len &&
+		    strncmp(list[i].name, name, len) == 0) {
 			*index = i;
 			return &list[i];
 		}
@@ -531,8 +532,10 @@ cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (first < 0)
 		return status;
 	if (first >= argc) {
-		fprintf(ctx->err, "sotto: the full-screen interface is not available yet in this "
-		                  "build; run 'sotto --help' for the commands\n");
+		if (ctx->ui_main != NULL)
+			return ctx->ui_main(ctx);
+		fprintf(ctx->err, "sotto: the full-screen interface is not part of this program; "
+		                  "run 'sotto --help' for the commands\n");
 		return CMD_EXIT_UNAVAILABLE;
 	}
 	ce = cmd_find(argv[first], CMD_CLI);

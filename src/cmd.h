@@ -57,6 +57,10 @@ enum cmd_type {
 #define CMD_A_LOCAL 0x2    /* frontend-only: never sent as a parameter */
 #define CMD_A_STDIN 0x4    /* "-" means read the value from standard input */
 #define CMD_A_REQUIRED 0x8 /* option that must be given */
+/* JSON-RPC parameter with no command-line form: the CLI fills it itself
+ * (a passphrase read from a file or a prompt: never argv). Not listed in
+ * help; the RPC signature shows it. */
+#define CMD_A_RPC_ONLY 0x10
 
 /* An option (name is its long name: "relay" for --relay) or a positional
  * (name is its placeholder: "TO"). Its JSON-RPC parameter is the name in
@@ -84,11 +88,21 @@ struct cmd_args {
 
 /* What a CLI handler runs with: the global options and the streams it
  * may use (tests point them at memory). */
+struct core;
+struct engine;
+
 struct cmd_ctx {
 	char *home;            /* --home */
 	char *profile;         /* --profile */
 	char *passphrase_file; /* --passphrase-file */
 	FILE *in, *out, *err;
+	/* What an engine started from here runs: main() plugs the messaging
+	 * core in (src/core.h); left NULL, the engine serves only engine.*. */
+	struct core *(*core_new)(struct engine *eng, struct err *e);
+	void (*core_free)(struct core *core);
+	/* Plain "sotto" (no command): main() plugs in the full-screen
+	 * interface (ui/app.h), which src/ must not depend on. */
+	int (*ui_main)(struct cmd_ctx *ctx);
 };
 
 typedef int cmd_exec_fn(struct cmd_ctx *ctx, const struct cmd_args *args);
@@ -160,6 +174,9 @@ void cmd_help_man_commands(FILE *f);
 struct client;
 struct profile;
 int cmd_remote_exec(struct cmd_ctx *ctx, const struct cmd_args *args);
+/* Attach (unlocking first when asked), call the entry's method with params
+ * (taken over), print the answer. Returns the exit status. */
+int cmd_remote_call(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *params, bool unlock);
 /* Report a failure as "sotto: ...", returning the matching exit status. */
 int cmd_remote_fail(struct cmd_ctx *ctx, const struct err *e);
 /* Resolve and prepare the profile from the global options. Returns an

@@ -4,13 +4,30 @@
  * both; until it is plugged in they report "not implemented yet". */
 #include "cmd.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+
+static cmd_exec_fn cmd_account_register_exec;
+
 static const struct cmd_arg cmd_account_register_options[] = {
     {"relay", CMD_T_STRING, "URL", CMD_A_REQUIRED,
      "the relay to register with, e.g. wss://relay.example:8443"},
     {"keyfile", CMD_T_FLAG, NULL, 0,
      "protect the database with a generated key file (mode 0600, in the profile "
      "directory) instead of a passphrase, for unattended use"},
+    {"pin", CMD_T_STRING, "SHA256", 0,
+     "accept only the relay certificate with this SHA-256 fingerprint (64 hex digits, "
+     "colons allowed); a self-signed certificate is then fine"},
+    {"token-file", CMD_T_PATH, "FILE", CMD_A_LOCAL,
+     "read the invitation token a relay run with --registration token:FILE asks for "
+     "from the first line of FILE"},
     {"json", CMD_T_FLAG, NULL, CMD_A_LOCAL, "print the result as one line of JSON"},
+    {"passphrase", CMD_T_STRING, NULL, CMD_A_RPC_ONLY,
+     "the new profile's passphrase (the CLI reads it from --passphrase-file or a prompt)"},
+    {"token", CMD_T_STRING, NULL, CMD_A_RPC_ONLY, "the relay's invitation token"},
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -27,11 +44,95 @@ const struct cmd_entry cmd_account_register_entry = {
     .help = "Creates the profile's identity keys and database, registers NAME with the "
             "relay and uploads prekeys. The database is protected by the passphrase read "
             "from --passphrase-file (or asked for when standard input is a terminal), or "
-            "by a key file with --keyfile.",
+            "by a key file with --keyfile. A new passphrase is asked for twice on a "
+            "terminal; without one, --passphrase-file is required.",
     .where = CMD_CLI | CMD_RPC,
     .method = "register",
-    .exec = cmd_remote_exec,
+    .exec = cmd_account_register_exec,
 };
+
+/* A new profile's passphrase: from --passphrase-file, or typed twice on a
+ * terminal. Never from argv, and never a prompt without a terminal. */
+static int
+cmd_account_new_passphrase(struct cmd_ctx *ctx, char **out, struct err *e)
+{
+	char *again;
+	int same;
+
+	if (ctx->passphrase_file != NULL)
+		return client_read_passphrase_file(ctx->passphrase_file, out, e);
+	if (!isatty(0))
+		return err_set(e, ERR_AUTH,
+		               "register needs --passphrase-file FILE or --keyfile (sotto never "
+		               "prompts when standard input is not a terminal)");
+	if (client_prompt_passphrase("New passphrase", out, e) < 0)
+		return -1;
+	if (client_prompt_passphrase("Repeat the passphrase", &again, e) < 0) {
+		wipe_free_str(*out);
+		return -1;
+	}
+	same = strcmp(*out, again) == 0;
+	wipe_free_str(again);
+	if (!same) {
+		wipe_free_str(*out);
+		return err_set(e, ERR_AUTH, "the two passphrases differ; nothing was created");
+	}
+	return 0;
+}
+
+/* The first line of a token file, without its line end. */
+static int
+cmd_account_read_token(const char *path, char **out, struct err *e)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL)
+		return err_set(e, ERR_NOTFOUND, "%s: cannot open the token file", path);
+	n = getline(&line, &cap, f);
+	fclose(f);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n <= 0) {
+		wipe_free(line, cap);
+		return err_set(e, ERR_INVALID, "%s: the token file is empty", path);
+	}
+	*out = line;
+	return 0;
+}
+
+static int
+cmd_account_register_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	const char *token_file = cmd_args_get(args, "token-file");
+	json_t *params;
+	char *secret;
+	struct err e;
+
+	params = cmd_params_from_args(args, ctx->in, &e);
+	if (params == NULL)
+		return cmd_remote_fail(ctx, &e);
+	if (cmd_args_get(args, "keyfile") == NULL) {
+		if (cmd_account_new_passphrase(ctx, &secret, &e) < 0) {
+			json_decref(params);
+			return cmd_remote_fail(ctx, &e);
+		}
+		json_object_set_new(params, "passphrase", json_string(secret));
+		wipe_free_str(secret);
+	}
+	if (token_file != NULL) {
+		if (cmd_account_read_token(token_file, &secret, &e) < 0) {
+			json_decref(params);
+			return cmd_remote_fail(ctx, &e);
+		}
+		json_object_set_new(params, "token", json_string(secret));
+		wipe_free_str(secret);
+	}
+	/* A new profile has nothing to unlock: the engine starts unregistered. */
+	return cmd_remote_call(ctx, args, params, false);
+}
 
 static const struct cmd_arg cmd_account_unlock_args[] = {
     {"PASSPHRASE", CMD_T_STRING, NULL, 0, "the profile's passphrase"},

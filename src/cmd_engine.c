@@ -172,6 +172,7 @@ cmd_engine_serve(struct cmd_ctx *ctx, bool persistent, int ready_fd, bool detach
 {
 	struct engine_config cfg;
 	struct engine *eng;
+	struct core *core;
 	struct profile p;
 	struct err e;
 	int status, fd;
@@ -199,6 +200,15 @@ cmd_engine_serve(struct cmd_ctx *ctx, bool persistent, int ready_fd, bool detach
 		status = cmd_remote_fail(ctx, &e);
 		return e.code == ERR_BUSY ? CMD_EXIT_UNAVAILABLE : status;
 	}
+	/* The messaging core registers its methods before anyone can call. */
+	core = ctx->core_new != NULL ? ctx->core_new(eng, &e) : NULL;
+	if (ctx->core_new != NULL && core == NULL) {
+		if (ready_fd >= 0)
+			dprintf(ready_fd, "error %d %s\n", (int)e.code, e.msg);
+		engine_free(eng);
+		profile_clear(&p);
+		return cmd_remote_fail(ctx, &e);
+	}
 	if (detached) {
 		/* Our stderr is /dev/null; keep what libwebsockets or a
 		 * sanitizer has to say. Never a secret: nothing logs them. */
@@ -216,6 +226,8 @@ cmd_engine_serve(struct cmd_ctx *ctx, bool persistent, int ready_fd, bool detach
 		close(ready_fd);
 	}
 	status = engine_run(eng, &e) < 0 ? cmd_remote_fail(ctx, &e) : CMD_EXIT_OK;
+	if (core != NULL)
+		ctx->core_free(core);
 	engine_free(eng);
 	return status;
 }

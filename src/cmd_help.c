@@ -92,6 +92,8 @@ cmd_help_word_signature(FILE *f, const struct cmd_entry *ce, unsigned form, int 
 	for (i = 0; ce->options != NULL && ce->options[i].name != NULL; i++) {
 		const struct cmd_arg *o = &ce->options[i];
 		int required = (o->flags & CMD_A_REQUIRED) != 0;
+		if (o->flags & CMD_A_RPC_ONLY)
+			continue;
 		fputs(required ? " " : " [", f);
 		if (roff)
 			cmd_help_roff_option(f, o->name);
@@ -207,6 +209,8 @@ cmd_help_arg_list(FILE *f, const char *title, const struct cmd_arg *list, int da
 	fprintf(f, "\n%s:\n", title);
 	for (i = 0; list[i].name != NULL; i++) {
 		char label[64];
+		if (list[i].flags & CMD_A_RPC_ONLY)
+			continue;
 		if (dashes && list[i].type != CMD_T_FLAG)
 			snprintf(label, sizeof label, "--%s %s", list[i].name, list[i].meta);
 		else
@@ -308,7 +312,7 @@ cmd_help_man_args(FILE *f, const struct cmd_arg *list, int dashes)
 	size_t i;
 
 	for (i = 0; list != NULL && list[i].name != NULL; i++) {
-		if (list[i].help == NULL)
+		if (list[i].help == NULL || (list[i].flags & CMD_A_RPC_ONLY))
 			continue;
 		fputs(".TP\n", f);
 		if (dashes) {

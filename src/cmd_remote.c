@@ -6,9 +6,11 @@
 #include "client.h"
 #include "jsonrpc.h"
 #include "profile.h"
+#include "util/sanitize.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int
 cmd_remote_fail(struct cmd_ctx *ctx, const struct err *e)
@@ -63,23 +65,17 @@ cmd_remote_attach(struct cmd_ctx *ctx, struct profile *p, struct client *c, bool
 	return r < 0 ? cmd_remote_fail(ctx, &e) : cmd_remote_rpc_fail(ctx, "unlock", &re);
 }
 
-/* Text from the engine can come from a peer: no control character, C0 or
- * C1, may reach the terminal. Tabs and newlines pass. */
+/* Text from the engine can come from a peer: it goes through the same
+ * sanitiser as the full-screen interface, so no control character, escape
+ * sequence, bidi override or invalid UTF-8 reaches the terminal. Line
+ * breaks stay. */
 static void
 cmd_remote_print_text(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	char *safe = sanitize_str(s, SANITIZE_MULTILINE);
 
-	for (; *p != '\0'; p++) {
-		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			fputc('?', f);
-			p++;
-		} else if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f) {
-			fputc('?', f);
-		} else {
-			fputc(*p, f);
-		}
-	}
+	fputs(safe, f);
+	free(safe);
 }
 
 static void
@@ -97,6 +93,51 @@ cmd_remote_print_value(FILE *f, json_t *v)
 	free(s);
 }
 
+/* A result that is one list ({"messages": [...]}, {"contacts": [...]}):
+ * the list, so scripts get one object per line. NULL otherwise. */
+static json_t *
+cmd_remote_sole_list(json_t *result)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(result) || json_object_size(result) != 1)
+		return NULL;
+	json_object_foreach(result, key, v)
+		return json_is_array(v) ? v : NULL;
+	return NULL;
+}
+
+/* One message as "2026-11-26 14:08 alice: text" (times local). */
+static void
+cmd_remote_print_message(FILE *f, json_t *m)
+{
+	json_t *sent = json_object_get(m, "sent_ms");
+	const char *sender = json_string_value(json_object_get(m, "sender"));
+	const char *text = json_string_value(json_object_get(m, "text"));
+	const char *state = json_string_value(json_object_get(m, "state"));
+	const char *dir = json_string_value(json_object_get(m, "direction"));
+	char when[32] = "";
+	time_t t;
+	struct tm tm;
+
+	if (json_is_integer(sent)) {
+		t = (time_t)(json_integer_value(sent) / 1000);
+		if (localtime_r(&t, &tm) != NULL)
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M ", &tm);
+	}
+	fputs(when, f);
+	cmd_remote_print_text(f, sender != NULL ? sender : "?");
+	fputs(": ", f);
+	cmd_remote_print_text(f, text != NULL ? text : "");
+	if (dir != NULL && strcmp(dir, "out") == 0 && state != NULL) {
+		fputs("  (", f);
+		cmd_remote_print_text(f, state);
+		fputc(')', f);
+	}
+	fputc('\n', f);
+}
+
 /* Generic text output until commands get their own formatting: objects
  * as "key: value" lines, arrays one element per line. */
 static void
@@ -108,6 +149,20 @@ cmd_remote_print_human(FILE *f, json_t *result)
 
 	if (json_is_null(result) || json_is_true(result))
 		return;
+	v = json_object_get(result, "messages");
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			cmd_remote_print_message(f, item);
+		return;
+	}
+	v = json_object_get(result, "message");
+	if (json_is_object(v)) {
+		cmd_remote_print_message(f, v);
+		return;
+	}
+	v = cmd_remote_sole_list(result);
+	if (v != NULL)
+		result = v;
 	if (json_is_object(result)) {
 		json_object_foreach(result, key, v)
 		{
@@ -143,13 +198,16 @@ cmd_remote_print_human(FILE *f, json_t *result)
 	fputc('\n', f);
 }
 
-/* --json: one line of JSON; an array becomes one line per element. */
+/* --json: one line of JSON; an array, or a result that is one list,
+ * becomes one line per element. */
 static void
 cmd_remote_print_json(FILE *f, json_t *result)
 {
-	json_t *item;
+	json_t *item, *list = cmd_remote_sole_list(result);
 	size_t i;
 
+	if (list != NULL)
+		result = list;
 	if (!json_is_array(result)) {
 		json_dumpf(result, f, JSON_COMPACT | JSON_ENCODE_ANY);
 		fputc('\n', f);
@@ -165,23 +223,32 @@ cmd_remote_print_json(FILE *f, json_t *result)
 int
 cmd_remote_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
 {
-	const struct cmd_entry *ce = args->entry;
-	struct client_rpc_error re;
-	struct profile p;
-	struct client c;
-	json_t *params, *result;
+	json_t *params;
 	struct err e;
-	int status, r;
 
 	params = cmd_params_from_args(args, ctx->in, &e);
 	if (params == NULL)
 		return cmd_remote_fail(ctx, &e);
+	return cmd_remote_call(ctx, args, params, true);
+}
+
+int
+cmd_remote_call(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *params, bool unlock)
+{
+	const struct cmd_entry *ce = args->entry;
+	struct client_rpc_error re;
+	struct profile p;
+	struct client c;
+	json_t *result;
+	struct err e;
+	int status, r;
+
 	status = cmd_remote_profile(ctx, &p);
 	if (status != CMD_EXIT_OK) {
 		json_decref(params);
 		return status;
 	}
-	status = cmd_remote_attach(ctx, &p, &c, true);
+	status = cmd_remote_attach(ctx, &p, &c, unlock);
 	profile_clear(&p);
 	if (status != CMD_EXIT_OK) {
 		json_decref(params);

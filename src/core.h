@@ -6,7 +6,6 @@
 #ifndef SOTTO_CORE_H
 #define SOTTO_CORE_H
 
-#include <signal_protocol.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -14,6 +13,10 @@
 #include "util/err.h"
 
 struct db;
+/* libsignal typedefs these struct tags (signal_context, ...); naming the
+ * tags keeps libsignal's headers out of everything that includes this. */
+struct signal_context;
+struct signal_protocol_store_context;
 struct transport;
 struct wire_envelope;
 struct wire_pushed;
@@ -34,8 +37,8 @@ struct core {
 	struct engine *eng;
 	/* NULL until the profile is unlocked (or registered). */
 	struct db *db;
-	signal_context *sig;
-	signal_protocol_store_context *store;
+	struct signal_context *sig;
+	struct signal_protocol_store_context *store;
 	struct transport *tp; /* NULL until unlocked and registered */
 	enum core_conn conn;
 

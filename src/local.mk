@@ -18,7 +18,8 @@ SOTTO_CORE_LIBS = libsottocore.a libsottoutil.a $(LWS_LIBS) $(JANSSON_LIBS)
 bin_PROGRAMS += sotto
 sotto_SOURCES = src/main.c
 sotto_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-sotto_LDADD = $(SOTTO_CORE_LIBS)
+# net and msg call each other: NET_LIBS names libsottonet.a again.
+sotto_LDADD = libsottoui.a libsottonet.a libsottomsg.a $(NET_LIBS) $(NCURSESW_LIBS)
 
 dist_man_MANS += man/sotto.1
 

@@ -1,7 +1,9 @@
 /* sotto: entry point. Everything the command line can do is in the
  * command table (cmd.c); this only sets the process up and dispatches. */
 #include "cmd.h"
+#include "core.h"
 #include "jsonrpc.h"
+#include "ui/app.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,6 +34,9 @@ main(int argc, char **argv)
 	ctx.in = stdin;
 	ctx.out = stdout;
 	ctx.err = stderr;
+	ctx.core_new = core_new;
+	ctx.core_free = core_free;
+	ctx.ui_main = ui_cmd_main;
 	status = cmd_run(&ctx, argc, argv);
 	cmd_ctx_clear(&ctx);
 	if (fflush(stdout) != 0 && status == CMD_EXIT_OK)

@@ -95,8 +95,9 @@ printf '%s\n' '{"jsonrpc":"2.0","id":3,"method":"engine.subscribe","params":{"cu
 wait_for has "$TMP/f1.out" '"id":3,' || fail "engine.subscribe: no answer"
 "$SOTTO" --home "$H" send bob "hello there" </dev/null >"$TMP/send.out" 2>"$TMP/send.err"
 rc=$?
-[ $rc -eq 69 ] || fail "send: exit $rc, expected 69 while messaging is not implemented"
-has "$TMP/send.err" "not implemented yet" || fail "send: no clear 'not implemented' message"
+# The profile was never registered: a clear refusal, nothing sent.
+[ $rc -eq 77 ] || fail "send: exit $rc, expected 77 on a profile with no account"
+has "$TMP/send.err" "register or unlock first" || fail "send: no clear 'register first' message"
 wait_for has "$TMP/f1.out" '"type":"frontend.detached","data":{"frontends":2}' ||
 	fail "subscriber missed the one-shot frontend's events"
 

@@ -3,7 +3,10 @@
 noinst_LIBRARIES += libsottoutil.a
 libsottoutil_a_SOURCES = \
 	src/util/xmalloc.c src/util/xmalloc.h \
-	src/util/err.c src/util/err.h
+	src/util/err.c src/util/err.h \
+	src/util/utf8.c src/util/utf8.h \
+	src/util/width.c src/util/width.h \
+	src/util/sanitize.c src/util/sanitize.h
 
 check_PROGRAMS += tests/test_util
 TESTS += tests/test_util

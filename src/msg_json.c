@@ -1,0 +1,147 @@
+/* JSON shapes of the messaging contract (/work/briefs/rpc.md): the message
+ * object every method and event uses, state names, and the "since"
+ * parameter of history. */
+#include "msg_int.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/conversations.h"
+
+const char *
+msg_json_state(enum history_state s, enum history_direction dir)
+{
+	switch (s) {
+	case HISTORY_SENDING:
+		return "sending";
+	case HISTORY_SENT:
+		return "sent";
+	case HISTORY_DELIVERED:
+		return "delivered";
+	case HISTORY_READ:
+		return "read";
+	case HISTORY_FAILED:
+		return "failed";
+	case HISTORY_RECEIVED:
+		return "received";
+	}
+	return dir == HISTORY_IN ? "received" : "sending";
+}
+
+/* Incoming rows keep the sender's id as "sender/id" in client_id (the
+ * column is unique over all messages, and two senders may pick the same
+ * id). */
+const char *
+msg_json_peer_msg_id(const struct history_message *h)
+{
+	const char *slash;
+
+	if (h->client_id == NULL)
+		return NULL;
+	if (h->direction == HISTORY_OUT)
+		return h->client_id;
+	slash = strchr(h->client_id, '/');
+	return slash != NULL ? slash + 1 : h->client_id;
+}
+
+json_t *
+msg_json_message(struct msg *m, const struct history_message *h, const char *peer)
+{
+	struct conversations_entry conv;
+	const char *msg_id = msg_json_peer_msg_id(h);
+	struct err e;
+	json_t *o;
+	bool have_conv = false;
+
+	if (peer == NULL && m->c->db != NULL &&
+	    conversations_get(m->c->db, h->conversation_id, &conv, &e) == 0) {
+		have_conv = true;
+		peer = conv.peer;
+	}
+	o = json_pack("{s:I,s:I,s:s?,s:s,s:s?,s:i,s:s,s:I,s:o,s:s,s:s?}", "id", (json_int_t)h->id,
+	              "conversation", (json_int_t)h->conversation_id, "peer", peer, "direction",
+	              h->direction == HISTORY_IN ? "in" : "out", "sender", h->sender_name,
+	              "sender_device", (int)h->sender_device, "text", h->body ? h->body : "",
+	              "sent_ms", (json_int_t)h->sent_at, "received_ms",
+	              h->received_at > 0 ? json_integer(h->received_at) : json_null(), "state",
+	              msg_json_state(h->state, h->direction), "msg_id", msg_id);
+	if (have_conv)
+		conversations_entry_clear(&conv);
+	if (o == NULL) /* text that is not UTF-8 cannot reach the store; be safe */
+		o = json_pack("{s:I,s:s}", "id", (json_int_t)h->id, "text", "");
+	return o;
+}
+
+static int
+msg_json_all_digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+int
+msg_json_parse_since(const char *s, int64_t now_ms, int64_t *out, struct err *e)
+{
+	size_t len = strlen(s);
+	const char *end;
+	struct tm tm;
+	char *num_end;
+	long long n;
+	int64_t unit;
+
+	if (msg_json_all_digits(s) && len >= 10) {
+		*out = strtoll(s, NULL, 10);
+		return 0;
+	}
+	/* A duration back from now: 30s, 15m, 2h, 3d, 1w. */
+	if (len >= 2 && isdigit((unsigned char)s[0])) {
+		n = strtoll(s, &num_end, 10);
+		if (num_end == s + len - 1 && n >= 0 && n < 100000000) {
+			switch (s[len - 1]) {
+			case 's':
+				unit = 1000;
+				break;
+			case 'm':
+				unit = 60 * 1000;
+				break;
+			case 'h':
+				unit = 3600 * 1000;
+				break;
+			case 'd':
+				unit = 86400 * 1000LL;
+				break;
+			case 'w':
+				unit = 7 * 86400 * 1000LL;
+				break;
+			default:
+				unit = 0;
+				break;
+			}
+			if (unit != 0) {
+				*out = now_ms - (int64_t)n * unit;
+				return 0;
+			}
+		}
+	}
+	/* ISO 8601, UTC: 2026-11-26, 2026-11-26T13:05, 2026-11-26T13:05:09Z. */
+	memset(&tm, 0, sizeof tm);
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end != NULL && (*end == 'T' || *end == ' ')) {
+		const char *t = strptime(end + 1, "%H:%M:%S", &tm);
+
+		end = t != NULL ? t : strptime(end + 1, "%H:%M", &tm);
+	}
+	if (end != NULL && (*end == '\0' || (end[0] == 'Z' && end[1] == '\0'))) {
+		*out = (int64_t)timegm(&tm) * 1000;
+		return 0;
+	}
+	return err_set(e, ERR_INVALID,
+	               "since: \"%s\" is neither an ISO 8601 time nor a duration such as 2h or 3d",
+	               s);
+}

@@ -1,0 +1,80 @@
+# Shared by the tmux-driven UI tests (sourced, not run): a private tmux
+# server, screen captures, and waits that poll with a deadline instead of
+# sleeping for a guessed time. The caller sets TMP and may set HOME_DIR.
+SOCK=$TMP/tmux.sock
+
+ui_cleanup() {
+	tmux -S "$SOCK" kill-server 2>/dev/null
+	for f in "$TMP"/*/engine.pid; do
+		[ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
+	done
+	for p in ${UI_PIDS:-}; do kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+
+screen() {
+	tmux -S "$SOCK" capture-pane -p -t ui
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	echo "--- screen:" >&2
+	screen >&2
+	for f in "$TMP"/*.err "$TMP"/*/engine.log; do
+		[ -s "$f" ] && { echo "--- $f:" >&2; cat "$f" >&2; }
+	done
+	exit 1
+}
+
+# wait_for CMD...: true once CMD succeeds, false after about 20 s.
+wait_for() {
+	n=0
+	until "$@"; do
+		n=$((n + 1))
+		[ $n -gt 400 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+shows() {
+	screen | grep -F -q -- "$1"
+}
+
+# Row N (1-based) of the screen matches the extended regex.
+row_is() {
+	screen | sed -n "$1p" | grep -E -q -- "$2"
+}
+
+rows_are() {
+	[ "$(screen | wc -l)" -eq "$1" ]
+}
+
+keys() {
+	tmux -S "$SOCK" send-keys -t ui "$@"
+}
+
+# ui_start HOME [ENV...]: the interface in an 80x24 tmux window. ASan
+# reports ncurses' own never-freed allocations at exit; ours must be
+# clean, so only those are suppressed.
+ui_start() {
+	printf 'leak:libncursesw\nleak:libtinfo\nleak:_nc_\nleak:initscr\nleak:newterm\n' \
+		>"$TMP/lsan.supp"
+	ui_home=$1
+	shift
+	rm -f "$TMP/exit"
+	tmux -S "$SOCK" -f /dev/null new-session -d -s ui -x 80 -y 24 \
+		"LSAN_OPTIONS=suppressions=$TMP/lsan.supp TERM=tmux-256color $* \
+		 '$UI' --home '$ui_home' 2>'$TMP/ui.err'; echo \$? >'$TMP/exit'; sleep 600" ||
+		fail "cannot start tmux"
+}
+
+# ui_quit: /quit, then the exit status must be 0 and stderr empty.
+ui_quit() {
+	keys "/quit" Enter
+	wait_for test -s "$TMP/exit" || fail "/quit did not leave"
+	[ "$(cat "$TMP/exit")" = 0 ] || fail "exit status $(cat "$TMP/exit")"
+	[ -s "$TMP/ui.err" ] && fail "the UI wrote to stderr"
+	tmux -S "$SOCK" kill-server 2>/dev/null
+	return 0
+}
