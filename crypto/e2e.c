@@ -152,6 +152,47 @@ e2e_has_session(signal_protocol_store_context *store, const char *name, int32_t 
 }
 
 int
+e2e_session_devices(signal_protocol_store_context *store, const char *name, int32_t **out,
+                    size_t *n, struct err *e)
+{
+	signal_int_list *list = NULL;
+	size_t i, len;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = signal_protocol_session_get_sub_device_sessions(store, &list, name, strlen(name));
+	if (rc < 0) {
+		signal_int_list_free(list);
+		return e2e_fail(rc, "listing sessions", e);
+	}
+	len = list != NULL ? signal_int_list_size(list) : 0;
+	if (len > 0) {
+		*out = xreallocarray(NULL, len, sizeof **out);
+		for (i = 0; i < len; i++)
+			(*out)[i] = (int32_t)signal_int_list_at(list, (unsigned)i);
+	}
+	*n = len;
+	signal_int_list_free(list);
+	return 0;
+}
+
+int
+e2e_session_delete(signal_protocol_store_context *store, const char *name, int32_t device_id,
+                   struct err *e)
+{
+	signal_protocol_address addr;
+	int rc;
+
+	if (e2e_address(&addr, name, device_id, e) < 0)
+		return -1;
+	rc = signal_protocol_session_delete_session(store, &addr);
+	if (rc < 0)
+		return e2e_fail(rc, "deleting session", e);
+	return 0;
+}
+
+int
 e2e_encrypt(signal_protocol_store_context *store, signal_context *ctx, const char *name,
             int32_t device_id, const uint8_t *pt, size_t len, enum e2e_type *type_out,
             uint8_t **ct_out, size_t *ct_len, struct err *e)

@@ -40,6 +40,15 @@ int e2e_session_build(signal_protocol_store_context *store, signal_context *ctx,
 int e2e_has_session(signal_protocol_store_context *store, const char *name, int32_t device_id,
                     struct err *e);
 
+/* The device ids of name we hold sessions with, ascending. *out (*n
+ * entries, NULL when none) is the caller's to free(). */
+int e2e_session_devices(signal_protocol_store_context *store, const char *name, int32_t **out,
+                        size_t *n, struct err *e);
+/* Forget the session with (name, device_id), if any (the device is gone,
+ * or will be rebuilt from a fresh bundle). */
+int e2e_session_delete(signal_protocol_store_context *store, const char *name, int32_t device_id,
+                       struct err *e);
+
 /* Encrypt len bytes of (already padded) plaintext for (name, device_id).
  * The advanced session is stored before this returns. On success *ct_out
  * (*ct_len bytes) is owned by the caller, free() it; *type_out says how the

@@ -290,3 +290,13 @@ out:
 	SIGNAL_UNREF(identity);
 	return ret;
 }
+
+int
+keygen_signed_prekey_remove(signal_protocol_store_context *store, uint32_t id, struct err *e)
+{
+	int rc = signal_protocol_signed_pre_key_remove_key(store, id);
+
+	if (rc < 0)
+		return err_set(e, ERR_INTERNAL, "removing signed prekey %u (%d)", id, rc);
+	return 0;
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "crypto/e2e.h"
+#include "msg.h"
 #include "store/db.h"
 #include "store/idstore.h"
 #include "store/kv.h"
@@ -21,6 +22,17 @@ struct account_job {
 	char name[WIRE_NAME_MAX + 1];
 	uint32_t id; /* signed prekey being uploaded */
 };
+
+
+/* Key upkeep commits on its own: first close a receive batch the
+ * messaging half holds open, so a failed batch can never take uploaded
+ * prekeys down with it. */
+static int
+account_keys_begin(struct core *c, struct err *e)
+{
+	msg_flush(c);
+	return db_begin(c->db, e);
+}
 
 static struct account_job *
 account_job_new(struct core *c, account_done_fn *done, void *arg)
@@ -96,7 +108,7 @@ account_upload_prekeys(struct core *c, size_t n, account_done_fn *done, void *ar
 			done(c, 0, NULL, arg);
 		return 0;
 	}
-	if (db_begin(c->db, e) < 0)
+	if (account_keys_begin(c, e) < 0)
 		return -1;
 	if (kv_get_int(c->db, ACCOUNT_KV_NEXT_PREKEY, 1, &next, e) < 0)
 		goto fail;
@@ -218,7 +230,7 @@ account_spk_rotate(struct core *c, uint64_t now_ms, struct err *e)
 	int64_t next = 1;
 	uint32_t next_id;
 
-	if (db_begin(c->db, e) < 0)
+	if (account_keys_begin(c, e) < 0)
 		return -1;
 	if (kv_get_int(c->db, ACCOUNT_KV_NEXT_SPK, 1, &next, e) < 0)
 		goto fail;
@@ -276,8 +288,10 @@ account_check_signed_prekey(struct core *c, uint64_t now_ms, account_done_fn *do
 			return -1;
 	}
 	for (i = 0; i < n_del; i++)
-		if (del[i] != newest)
-			signal_protocol_signed_pre_key_remove_key(c->store, del[i]);
+		if (del[i] != newest && keygen_signed_prekey_remove(c->store, del[i], e) < 0) {
+			free(del);
+			return -1;
+		}
 	free(del);
 	if (kv_get_int(c->db, ACCOUNT_KV_SPK_UPLOADED, 0, &uploaded, e) < 0)
 		return -1;
@@ -372,7 +386,7 @@ account_build_one(struct core *c, const char *name, const struct wire_frame *res
 	if (idstore_check(c->db, name, kb.device_id, kb.identity_pub, KEYGEN_PUB_LEN, &trust, e) <
 	    0)
 		return -1;
-	if (db_begin(c->db, e) < 0)
+	if (account_keys_begin(c, e) < 0)
 		return -1;
 	if (e2e_session_build(c->store, c->sig, name, kb.device_id, &kb, e) < 0) {
 		db_rollback(c->db, NULL);

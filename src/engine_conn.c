@@ -105,10 +105,20 @@ engine_req_fail(struct engine_req *req, int code, const char *fmt, ...)
 	engine_req_done(req);
 }
 
+/* The error's class travels as data.reason ("untrusted", "badkey", ...):
+ * scripts branch on it, never on the message text. */
 void
 engine_req_fail_err(struct engine_req *req, const struct err *e)
 {
-	engine_req_fail(req, jsonrpc_code_from_err(e->code), "%s", e->msg);
+	char *line;
+
+	if (req->conn != NULL && req->id != NULL) {
+		line = jsonrpc_error_line(req->id, jsonrpc_code_from_err(e->code), e->msg,
+		                          json_pack("{s:s}", "reason", err_code_name(e->code)));
+		engine_conn_send(req->conn, line);
+		free(line);
+	}
+	engine_req_done(req);
 }
 
 struct engine *

@@ -47,7 +47,9 @@ struct history_message {
  * received_at defaults to now) and count it unread in its conversation.
  * A relay id seen before is ERR_DUPLICATE and changes nothing: the caller
  * acks and drops the redelivery. An unknown conversation is ERR_NOTFOUND.
- * Run it inside the decrypt's transaction. */
+ * Run it inside the decrypt's transaction; there it opens no savepoint of
+ * its own, so after any failure other than ERR_DUPLICATE the caller must
+ * roll its transaction back. */
 int history_insert_incoming(struct db *db, const struct history_message *m, int64_t *id,
                             struct err *e);
 /* Insert an outgoing message (client_id required; state SENDING; sent_at
