@@ -2,6 +2,17 @@
  * Answered by the engine's messaging core once it is plugged in. */
 #include "cmd.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "profile.h"
+#include "qr.h"
+#include "wire/b64.h"
+
+static cmd_exec_fn cmd_contact_safety_exec;
+
 static const struct cmd_arg cmd_contact_json_option[] = {
     {"json", CMD_T_FLAG, NULL, CMD_A_LOCAL, "print the result as JSON"},
     {NULL, 0, NULL, 0, NULL},
@@ -32,7 +43,7 @@ const struct cmd_entry cmd_contact_safety_entry = {
             "--verified.",
     .where = CMD_CLI | CMD_UI | CMD_RPC,
     .method = "safety",
-    .exec = cmd_remote_exec,
+    .exec = cmd_contact_safety_exec,
 };
 
 static const struct cmd_arg cmd_contact_trust_options[] = {
@@ -54,3 +65,59 @@ const struct cmd_entry cmd_contact_trust_entry = {
     .method = "trust",
     .exec = cmd_remote_exec,
 };
+
+/* The safety number as 12 groups of 5 digits, then, on a terminal, the
+ * scannable form as a QR code. --json prints the method's answer. */
+static int
+cmd_contact_safety_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	struct client_rpc_error re;
+	const char *groups, *scan;
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
+	struct profile p;
+	struct client c;
+	json_t *params, *result;
+	struct err e;
+	int status, r;
+
+	if (cmd_args_get(args, "json") != NULL || !isatty(fileno(ctx->out)))
+		return cmd_remote_exec(ctx, args);
+	params = cmd_params_from_args(args, ctx->in, &e);
+	if (params == NULL)
+		return cmd_remote_fail(ctx, &e);
+	status = cmd_remote_profile(ctx, &p);
+	if (status != CMD_EXIT_OK) {
+		json_decref(params);
+		return status;
+	}
+	status = cmd_remote_attach(ctx, &p, &c, true);
+	profile_clear(&p);
+	if (status != CMD_EXIT_OK) {
+		json_decref(params);
+		return status;
+	}
+	r = client_call(&c, "safety", params, &result, &re, &e);
+	client_close(&c);
+	if (r < 0)
+		return cmd_remote_fail(ctx, &e);
+	if (r > 0) {
+		fprintf(ctx->err, "sotto: safety: %s\n", re.message);
+		return cmd_exit_from_rpc(re.code);
+	}
+	groups = json_string_value(json_object_get(result, "groups"));
+	scan = json_string_value(json_object_get(result, "scannable"));
+	fprintf(ctx->out, "Safety number with %s%s:\n\n  %s\n\n", cmd_args_get(args, "NAME"),
+	        json_is_true(json_object_get(result, "verified")) ? " (verified)" : "",
+	        groups != NULL ? groups : "?");
+	if (scan != NULL && b64_decode(scan, strlen(scan), &raw, &raw_len, &e) == 0) {
+		if (qr_print(ctx->out, raw, raw_len, &e) < 0)
+			fprintf(ctx->err, "sotto: %s\n", e.msg);
+		free(raw);
+	}
+	fprintf(ctx->out, "\nCompare the digits with %s in person or on a call, or scan the "
+	                  "code; if they match: sotto trust %s --verified DIGITS\n",
+	        cmd_args_get(args, "NAME"), cmd_args_get(args, "NAME"));
+	json_decref(result);
+	return CMD_EXIT_OK;
+}

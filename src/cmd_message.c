@@ -3,6 +3,14 @@
  * plugged in, it reports "not implemented yet". */
 #include "cmd.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "profile.h"
+
+static cmd_exec_fn cmd_message_recv_exec;
+
 static const struct cmd_arg cmd_message_send_options[] = {
     {"json", CMD_T_FLAG, NULL, CMD_A_LOCAL, "print the result as one line of JSON"},
     {NULL, 0, NULL, 0, NULL},
@@ -44,7 +52,7 @@ const struct cmd_entry cmd_message_recv_entry = {
             "with --follow keeps printing them as they arrive.",
     .where = CMD_CLI | CMD_RPC,
     .method = "recv",
-    .exec = cmd_remote_exec,
+    .exec = cmd_message_recv_exec,
 };
 
 static const struct cmd_arg cmd_message_history_options[] = {
@@ -66,3 +74,94 @@ const struct cmd_entry cmd_message_history_entry = {
     .method = "history",
     .exec = cmd_remote_exec,
 };
+
+/* One "recv" call: print what it returns (and so move the engine's
+ * cursor past it). Returns the exit status. */
+static int
+cmd_message_recv_once(struct cmd_ctx *ctx, const struct cmd_args *args, struct client *c)
+{
+	struct client_rpc_error re;
+	json_t *result;
+	struct err e;
+	int r;
+
+	r = client_call(c, "recv", json_object(), &result, &re, &e);
+	if (r < 0)
+		return cmd_remote_fail(ctx, &e);
+	if (r > 0) {
+		fprintf(ctx->err, "sotto: recv: %s\n", re.message);
+		return cmd_exit_from_rpc(re.code);
+	}
+	cmd_remote_print(ctx, args, result);
+	json_decref(result);
+	return CMD_EXIT_OK;
+}
+
+/* An "event" notification announcing a message we received. */
+static bool
+cmd_message_is_incoming(json_t *note)
+{
+	json_t *params = json_object_get(note, "params");
+	const char *type = json_string_value(json_object_get(params, "type"));
+	json_t *msg = json_object_get(json_object_get(params, "data"), "message");
+	const char *dir = json_string_value(json_object_get(msg, "direction"));
+
+	return type != NULL && strcmp(type, "message") == 0 && dir != NULL &&
+	       strcmp(dir, "in") == 0;
+}
+
+/* recv --follow: subscribe first, print the backlog, then fetch and print
+ * each message as its event arrives. Fetching through "recv" (rather than
+ * printing the event) keeps the engine's cursor right, so a later plain
+ * recv never repeats what a follower printed. --timeout S ends it after S
+ * seconds without a message. */
+static int
+cmd_message_recv_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	const char *timeout = cmd_args_get(args, "timeout");
+	struct client_rpc_error re;
+	long long idle_s = -1;
+	struct profile p;
+	struct client c;
+	json_t *result, *note;
+	struct err e;
+	int status, r;
+
+	if (cmd_args_get(args, "follow") == NULL)
+		return cmd_remote_exec(ctx, args);
+	if (timeout != NULL && cmd_parse_count(timeout, &idle_s) < 0) {
+		err_set(&e, ERR_INVALID, "recv: --timeout needs a number of seconds");
+		return cmd_remote_fail(ctx, &e);
+	}
+	status = cmd_remote_profile(ctx, &p);
+	if (status != CMD_EXIT_OK)
+		return status;
+	status = cmd_remote_attach(ctx, &p, &c, true);
+	profile_clear(&p);
+	if (status != CMD_EXIT_OK)
+		return status;
+	r = client_call(&c, "engine.subscribe",
+	                json_pack("{s:O}", "cursor", json_object_get(c.info, "cursor")), &result,
+	                &re, &e);
+	if (r == 0)
+		json_decref(result);
+	else
+		status = r < 0 ? cmd_remote_fail(ctx, &e) : cmd_exit_from_rpc(re.code);
+	if (status == CMD_EXIT_OK)
+		status = cmd_message_recv_once(ctx, args, &c);
+	while (status == CMD_EXIT_OK) {
+		r = client_next_notification(&c, idle_s >= 0 ? (int)(idle_s * 1000) : -1, &note,
+		                             &e);
+		if (r == 0)
+			break; /* quiet for --timeout seconds */
+		if (r < 0) {
+			status = cmd_remote_fail(ctx, &e);
+			break;
+		}
+		if (cmd_message_is_incoming(note))
+			status = cmd_message_recv_once(ctx, args, &c);
+		json_decref(note);
+	}
+	client_close(&c);
+	return status;
+}

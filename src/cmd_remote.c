@@ -220,6 +220,16 @@ cmd_remote_print_json(FILE *f, json_t *result)
 	}
 }
 
+void
+cmd_remote_print(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *result)
+{
+	if (cmd_args_get(args, "json") != NULL)
+		cmd_remote_print_json(ctx->out, result);
+	else
+		cmd_remote_print_human(ctx->out, result);
+	fflush(ctx->out);
+}
+
 int
 cmd_remote_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
 {
@@ -260,10 +270,7 @@ cmd_remote_call(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *params
 	} else if (r > 0) {
 		status = cmd_remote_rpc_fail(ctx, ce->method, &re);
 	} else {
-		if (cmd_args_get(args, "json") != NULL)
-			cmd_remote_print_json(ctx->out, result);
-		else
-			cmd_remote_print_human(ctx->out, result);
+		cmd_remote_print(ctx, args, result);
 		json_decref(result);
 	}
 	client_close(&c);

@@ -10,10 +10,12 @@ libsottocore_a_SOURCES = \
 	src/ipc.c src/ipc.h \
 	src/jsonrpc.c src/jsonrpc.h \
 	src/client.c src/client.h \
+	src/qr.c src/qr.h \
 	src/engine.c src/engine.h src/engine_int.h \
 	src/engine_conn.c src/engine_events.c src/engine_methods.c
-libsottocore_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LWS_CFLAGS)
-SOTTO_CORE_LIBS = libsottocore.a libsottoutil.a $(LWS_LIBS) $(JANSSON_LIBS)
+libsottocore_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LWS_CFLAGS) $(QRENCODE_CFLAGS)
+SOTTO_CORE_LIBS = libsottocore.a libsottowire.a libsottoutil.a $(LWS_LIBS) $(JANSSON_LIBS) \
+	$(QRENCODE_LIBS)
 
 bin_PROGRAMS += sotto
 sotto_SOURCES = src/main.c
@@ -36,6 +38,12 @@ update-man: sotto
 
 SOTTO_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(LWS_CFLAGS) \
 	-DSOTTO_TOP_SRCDIR='"$(abs_top_srcdir)"'
+
+check_PROGRAMS += tests/test_qr
+TESTS += tests/test_qr
+tests_test_qr_SOURCES = tests/test_qr.c
+tests_test_qr_CFLAGS = $(SOTTO_TEST_CFLAGS) $(QRENCODE_CFLAGS)
+tests_test_qr_LDADD = $(SOTTO_CORE_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/test_cmd tests/test_jsonrpc tests/test_ipc tests/test_profile \
 	tests/test_client tests/test_engine

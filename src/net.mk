@@ -14,7 +14,7 @@ libsottonet_a_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(JANSSON_CFLAGS) $(LIBCRYPTO_
 # pin reads the peer's certificate (lws links it anyway).
 NET_LIBS = libsottonet.a libsottocore.a libsottocrypto.a libsottostore.a libsottowire.a \
 	libsottoutil.a $(LWS_LIBS) $(JANSSON_LIBS) $(SQLCIPHER_LIBS) $(SIGNAL_LIBS) \
-	$(SODIUM_LIBS) $(LIBSSL_LIBS) $(LIBCRYPTO_LIBS) -lpthread
+	$(SODIUM_LIBS) $(LIBSSL_LIBS) $(LIBCRYPTO_LIBS) $(QRENCODE_LIBS) -lpthread
 NET_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LWS_CFLAGS) $(SIGNAL_CFLAGS) \
 	$(LIBCRYPTO_CFLAGS) $(JANSSON_CFLAGS) $(SQLCIPHER_CFLAGS)
 NET_TEST_FIXTURE = tests/relay_fixture.c tests/relay_fixture.h tests/wsclient.c \
