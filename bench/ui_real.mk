@@ -1,0 +1,1 @@
+# placeholder: filled when its module lands
