@@ -148,32 +148,6 @@ handler_send_check(struct server *s, struct server_conn *c, const struct wire_fr
 	return rc == 0 ? 0 : -1;
 }
 
-/* Refuse before writing anything when a recipient queue is full, so that
- * a full queue never costs the other requests of the batch. */
-static int
-handler_send_room(struct server *s, struct server_conn *c, const struct wire_frame *f)
-{
-	const struct wire_send *sends = f->u.req.u.send.sends;
-	size_t i, j, count;
-	struct err e = {0};
-
-	for (i = 0; i < f->u.req.u.send.n_sends; i++) {
-		for (j = 0; j < sends[i].n_messages; j++) {
-			if (rstore_queue_count(s->store, sends[i].to, sends[i].messages[j].device,
-			                       &count, &e) < 0) {
-				handler_store_error(s, c, f, &e);
-				return -1;
-			}
-			if ((int64_t)count >= s->cfg.store.max_queue) {
-				server_answer_error(s, c, f->id, f->type, 503, "queue_full",
-				                    "a recipient's queue is full", 60000);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
 void
 handler_send(struct server *s, struct server_conn *c, const struct wire_frame *f)
 {
@@ -187,8 +161,11 @@ handler_send(struct server *s, struct server_conn *c, const struct wire_frame *f
 	char tsbuf[32];
 	int failed = 0;
 
+	/* A full recipient queue needs no check of its own: the store
+	 * refuses the whole send (ERR_LIMIT below) and keeps the rest of the
+	 * batch. */
 	if (handler_send_replay(s, c, f) || handler_send_check(s, c, f) < 0 ||
-	    handler_send_room(s, c, f) < 0 || handler_batch_begin(s, c, f) < 0) {
+	    handler_batch_begin(s, c, f) < 0) {
 		free(to);
 		return;
 	}

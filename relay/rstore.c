@@ -110,15 +110,22 @@ rstore_open_db(struct rstore *s, struct err *e)
 	free(path);
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, 5000);
+	/* Normal locking (not EXCLUSIVE, which would save a few fcntl calls
+	 * per transaction): sotto-relay(8) tells admins to take live backups
+	 * with sqlite3's .backup. */
 	if (rstore_pragma(s, "PRAGMA journal_mode = WAL", e) < 0 ||
 	    rstore_pragma(s, "PRAGMA synchronous = FULL", e) < 0 ||
+	    /* Each call in a batch is a savepoint, whose undo pages
+	     * (the sub-journal) went to a temporary file: 20 writes per
+	     * message. They only live until the commit: keep them in memory. */
+	    rstore_pragma(s, "PRAGMA temp_store = MEMORY", e) < 0 ||
 	    rstore_pragma(s, "PRAGMA foreign_keys = ON", e) < 0 || rstore_schema_migrate(s, e) < 0)
 		return -1;
 	for (i = 0; i < STMT_COUNT; i++)
 		if (sqlite3_prepare_v3(s->db, rstore_schema_statements[i], -1,
 		                       SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) != SQLITE_OK)
 			return rstore_db_error(s, e, "preparing statements");
-	return 0;
+	return rstore_queue_depth_load(s, e) < 0 ? -1 : rstore_send_index_load(s, e);
 }
 
 int
@@ -164,6 +171,9 @@ rstore_close(struct rstore *s)
 		sqlite3_close(s->db);
 	}
 	rstore_db_finish_paths(s, 0);
+	free(s->accounts);
+	rstore_send_index_free(s);
+	rstore_queue_depth_free(s);
 	free(s->unlink_on_commit.v);
 	free(s->unlink_on_rollback.v);
 	if (s->lock_fd >= 0)
@@ -195,17 +205,22 @@ rstore_batch_commit(struct rstore *s, struct err *e)
 	s->batch = 0;
 	s->batch_broken = 0;
 	if (broken) {
+		rstore_db_forget_accounts(s);
 		if (!sqlite3_get_autocommit(s->db))
 			rstore_db_exec(s, rstore_db_stmt(s, STMT_ROLLBACK), NULL, "rollback");
+		rstore_queue_depth_undo(s, 0);
 		rstore_db_finish_paths(s, 0);
 		return err_set(e, ERR_IO, "batch was rolled back after an earlier error");
 	}
 	if (rstore_db_exec(s, rstore_db_stmt(s, STMT_COMMIT), e, "commit batch") < 0) {
+		rstore_db_forget_accounts(s);
 		if (!sqlite3_get_autocommit(s->db))
 			rstore_db_exec(s, rstore_db_stmt(s, STMT_ROLLBACK), NULL, "rollback");
+		rstore_queue_depth_undo(s, 0);
 		rstore_db_finish_paths(s, 0);
 		return -1;
 	}
+	rstore_queue_depth_keep(s);
 	rstore_db_finish_paths(s, 1);
 	return 0;
 }
@@ -217,8 +232,10 @@ rstore_batch_rollback(struct rstore *s)
 		return;
 	s->batch = 0;
 	s->batch_broken = 0;
+	rstore_db_forget_accounts(s);
 	if (!sqlite3_get_autocommit(s->db))
 		rstore_db_exec(s, rstore_db_stmt(s, STMT_ROLLBACK), NULL, "rollback batch");
+	rstore_queue_depth_undo(s, 0);
 	rstore_db_finish_paths(s, 0);
 }
 
@@ -263,15 +280,20 @@ rstore_expire(struct rstore *s, struct rstore_expired *out, struct err *e)
 	struct rstore_txn t;
 	sqlite3_stmt *st;
 	int64_t now = rstore_db_now(s);
+	int rc;
 
 	if (rstore_db_begin(s, &t, e) < 0)
 		return -1;
 	st = rstore_db_stmt(s, STMT_QUEUE_EXPIRE);
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, RSTORE_EXPIRE_ROWS);
-	if (rstore_db_exec(s, st, e, "expiring envelopes") < 0)
+	while ((rc = rstore_db_step(s, st, e, "expiring envelopes")) == 1) {
+		rstore_queue_depth_add(s, sqlite3_column_int64(st, 0),
+		                       (uint32_t)sqlite3_column_int64(st, 1), -1);
+		r.envelopes++;
+	}
+	if (rc < 0)
 		goto fail;
-	r.envelopes = (size_t)sqlite3_changes(s->db);
 	st = rstore_db_stmt(s, STMT_SEND_EXPIRE);
 	sqlite3_bind_int64(st, 1, now - s->opt.send_ttl_ms);
 	sqlite3_bind_int64(st, 2, RSTORE_EXPIRE_ROWS);
@@ -282,6 +304,9 @@ rstore_expire(struct rstore *s, struct rstore_expired *out, struct err *e)
 		goto fail;
 	if (rstore_db_commit(s, &t, e) < 0)
 		return -1;
+	/* Records past their time count as gone even while rows of them
+	 * wait for the next slice. */
+	rstore_send_index_expire(s, now - s->opt.send_ttl_ms);
 	r.more = r.envelopes == RSTORE_EXPIRE_ROWS || r.sends == RSTORE_EXPIRE_ROWS ||
 	         r.blobs == RSTORE_EXPIRE_BLOBS;
 	if (out != NULL)

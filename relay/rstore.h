@@ -295,7 +295,8 @@ int rstore_queue_count(struct rstore *s, const char *account, uint32_t device_id
 int rstore_send_lookup(struct rstore *s, const char *sender, uint32_t sender_device,
                        const char *client_id, uint8_t **result, size_t *len, struct err *e);
 /* Record the result of a send (opaque to the store, e.g. the answer frame's
- * fields). Call it in the same batch as its rstore_queue_send() so both
+ * fields). Records are found through an index in memory: 32..48 bytes each
+ * until they expire (send_ttl_ms). Call it in the same batch as its rstore_queue_send() so both
  * commit together, and only for successful sends. ERR_EXISTS if one
  * is already recorded; client_id is 1..RSTORE_CLIENT_ID_MAX bytes, result
  * at most RSTORE_RESULT_MAX. */

@@ -133,6 +133,7 @@ int
 rstore_db_begin(struct rstore *s, struct rstore_txn *t, struct err *e)
 {
 	t->in_batch = s->batch;
+	t->depth_mark = s->depths.log_n;
 	t->commit_mark = s->unlink_on_commit.n;
 	t->rollback_mark = s->unlink_on_rollback.n;
 	if (s->batch) {
@@ -146,9 +147,11 @@ rstore_db_begin(struct rstore *s, struct rstore_txn *t, struct err *e)
 void
 rstore_db_abort(struct rstore *s, struct rstore_txn *t)
 {
+	rstore_db_forget_accounts(s);
 	if (t->in_batch && !sqlite3_get_autocommit(s->db)) {
 		rstore_db_exec(s, rstore_db_stmt(s, STMT_ROLLBACK_TO), NULL, "rollback to");
 		rstore_db_exec(s, rstore_db_stmt(s, STMT_RELEASE), NULL, "release");
+		rstore_queue_depth_undo(s, t->depth_mark);
 		rstore_db_paths_truncate(&s->unlink_on_commit, t->commit_mark, 0);
 		rstore_db_paths_truncate(&s->unlink_on_rollback, t->rollback_mark, 1);
 		return;
@@ -157,6 +160,7 @@ rstore_db_abort(struct rstore *s, struct rstore_txn *t)
 	 * (disk full, I/O error): everything pending goes. */
 	if (!sqlite3_get_autocommit(s->db))
 		rstore_db_exec(s, rstore_db_stmt(s, STMT_ROLLBACK), NULL, "rollback");
+	rstore_queue_depth_undo(s, 0);
 	if (t->in_batch)
 		s->batch_broken = 1;
 	rstore_db_finish_paths(s, 0);
@@ -176,8 +180,30 @@ rstore_db_commit(struct rstore *s, struct rstore_txn *t, struct err *e)
 		rstore_db_abort(s, t);
 		return -1;
 	}
+	rstore_queue_depth_keep(s);
 	rstore_db_finish_paths(s, 1);
 	return 0;
+}
+
+int
+rstore_db_exec_alone(struct rstore *s, sqlite3_stmt *st, struct err *e, const char *what)
+{
+	int in_batch = s->batch;
+
+	if (in_batch && s->batch_broken) {
+		sqlite3_reset(st);
+		return err_set(e, ERR_IO, "the open batch failed and was rolled back");
+	}
+	if (rstore_db_exec(s, st, e, what) == 0)
+		return 0;
+	if (in_batch && sqlite3_get_autocommit(s->db)) {
+		/* SQLite threw the whole batch away (disk full, I/O error). */
+		s->batch_broken = 1;
+		rstore_db_forget_accounts(s);
+		rstore_queue_depth_undo(s, 0);
+		rstore_db_finish_paths(s, 0);
+	}
+	return -1;
 }
 
 int64_t
@@ -212,14 +238,41 @@ rstore_db_check_device_id(uint32_t device_id, struct err *e)
 	return 0;
 }
 
+void
+rstore_db_forget_accounts(struct rstore *s)
+{
+	if (s->accounts != NULL)
+		memset(s->accounts, 0, RSTORE_ACCOUNT_CACHE * sizeof *s->accounts);
+}
+
+/* FNV-1a of the name picks the slot. */
+static struct rstore_account_slot *
+rstore_db_account_slot(struct rstore *s, const char *name)
+{
+	uint32_t h = 2166136261u;
+	const unsigned char *p;
+
+	if (s->accounts == NULL)
+		s->accounts = xcalloc(RSTORE_ACCOUNT_CACHE, sizeof *s->accounts);
+	for (p = (const unsigned char *)name; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	return &s->accounts[h & (RSTORE_ACCOUNT_CACHE - 1)];
+}
+
 int
 rstore_db_account_id(struct rstore *s, const char *name, int64_t *id, struct err *e)
 {
+	struct rstore_account_slot *slot;
 	sqlite3_stmt *st;
 	int rc;
 
 	if (rstore_db_check_name(name, e) < 0)
 		return -1;
+	slot = rstore_db_account_slot(s, name);
+	if (slot->id != 0 && strcmp(slot->name, name) == 0) {
+		*id = slot->id;
+		return 0;
+	}
 	st = rstore_db_stmt(s, STMT_ACCOUNT_ID);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = rstore_db_step(s, st, e, "looking up account");
@@ -229,6 +282,8 @@ rstore_db_account_id(struct rstore *s, const char *name, int64_t *id, struct err
 		return err_set(e, ERR_NOTFOUND, "no account '%s'", name);
 	*id = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
+	slot->id = *id;
+	memcpy(slot->name, name, strlen(name) + 1);
 	return 0;
 }
 
@@ -251,9 +306,9 @@ rstore_db_device_get(struct rstore *s, int64_t account, uint32_t device_id,
 		return err_set(e, ERR_NOTFOUND, "no device %u", device_id);
 	if (registration_id)
 		*registration_id = (uint32_t)sqlite3_column_int64(st, 0);
-	if (queue_len)
-		*queue_len = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
+	if (queue_len)
+		*queue_len = rstore_queue_depth(s, account, device_id);
 	return 0;
 }
 

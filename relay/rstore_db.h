@@ -36,11 +36,12 @@ enum rstore_stmt {
 	STMT_QUEUE_INSERT,
 	STMT_QUEUE_FETCH,
 	STMT_QUEUE_DELETE,
-	STMT_QUEUE_COUNT,
+	STMT_QUEUE_DEPTHS,
 	STMT_QUEUE_EXPIRE,
 	STMT_SEND_LOOKUP,
 	STMT_SEND_INSERT,
 	STMT_SEND_EXPIRE,
+	STMT_SEND_ALL,
 	STMT_BLOB_INSERT,
 	STMT_BLOB_GET,
 	STMT_BLOB_DELETE,
@@ -57,6 +58,52 @@ struct rstore_paths {
 
 struct rstore_blob_writer;
 
+/* Account row ids by name, so the several lookups of every send and ack
+ * cost no statement. Accounts are never deleted or renamed; a row made in
+ * a transaction that rolls back could be cached, so any rollback empties
+ * the cache (rstore_db_forget_accounts). */
+#define RSTORE_ACCOUNT_CACHE 256 /* entries, a power of two */
+struct rstore_account_slot {
+	int64_t id; /* 0: empty */
+	char name[RSTORE_NAME_MAX + 1];
+};
+
+/* Send records by a keyed hash of (account, device, client id): the row
+ * id and time of each (rstore_send.c). Open addressing, key 0 = empty. */
+struct rstore_send_slot {
+	uint64_t key;
+	int64_t row;
+	int64_t ts;
+};
+
+struct rstore_send_index {
+	struct rstore_send_slot *v;
+	size_t cap, n;    /* cap: a power of two, or 0 */
+	uint64_t seed[2]; /* SipHash key, random per open */
+};
+
+/* Queued envelopes per device, counted in memory (rstore_queue.c). The
+ * changes made inside the open transaction are logged so that a rollback,
+ * of a savepoint or of the whole batch, undoes them. */
+struct rstore_depth {
+	int64_t acct; /* 0: empty slot */
+	uint32_t device;
+	int64_t n;
+};
+
+struct rstore_depth_change {
+	int64_t acct;
+	uint32_t device;
+	int64_t delta;
+};
+
+struct rstore_depths {
+	struct rstore_depth *v;
+	size_t cap, n; /* cap: a power of two, or 0 */
+	struct rstore_depth_change *log;
+	size_t log_n, log_cap;
+};
+
 struct rstore {
 	sqlite3 *db;
 	struct rstore_options opt;
@@ -69,6 +116,9 @@ struct rstore {
 	struct rstore_paths unlink_on_rollback; /* blobs whose row is not committed */
 	struct rstore_blob_writer *writers;     /* unfinished uploads */
 	sqlite3_stmt *stmt[STMT_COUNT];
+	struct rstore_account_slot *accounts; /* RSTORE_ACCOUNT_CACHE slots */
+	struct rstore_send_index sends;
+	struct rstore_depths depths;
 };
 
 /* An operation's transaction: its own BEGIN IMMEDIATE..COMMIT outside a
@@ -76,6 +126,7 @@ struct rstore {
 struct rstore_txn {
 	int in_batch;
 	size_t commit_mark, rollback_mark;
+	size_t depth_mark; /* rstore_depths.log_n at the start */
 };
 
 int rstore_db_begin(struct rstore *s, struct rstore_txn *t, struct err *e);
@@ -83,6 +134,11 @@ int rstore_db_begin(struct rstore *s, struct rstore_txn *t, struct err *e);
 int rstore_db_commit(struct rstore *s, struct rstore_txn *t, struct err *e);
 /* Undo the operation; always safe after a failed statement. */
 void rstore_db_abort(struct rstore *s, struct rstore_txn *t);
+/* Run the only write of a call: one statement is all-or-nothing by itself,
+ * inside a batch or out (then it is its own durable transaction), so it
+ * needs no savepoint, whose undo copies of every page it touches cost more
+ * than the write. Reads before it need no transaction either. */
+int rstore_db_exec_alone(struct rstore *s, sqlite3_stmt *st, struct err *e, const char *what);
 /* Resolve the pending unlinks after the outermost transaction ended. */
 void rstore_db_finish_paths(struct rstore *s, int committed);
 /* Take ownership of path (malloc'ed): unlink it if the transaction commits
@@ -102,6 +158,7 @@ int rstore_db_error(struct rstore *s, struct err *e, const char *what);
 
 int64_t rstore_db_now(const struct rstore *s);
 /* Validate an account name (ERR_INVALID) and find its row id (ERR_NOTFOUND). */
+void rstore_db_forget_accounts(struct rstore *s);
 int rstore_db_account_id(struct rstore *s, const char *name, int64_t *id, struct err *e);
 int rstore_db_check_name(const char *name, struct err *e);
 int rstore_db_check_device_id(uint32_t device_id, struct err *e);
@@ -120,6 +177,23 @@ int rstore_account_hash_secret(const uint8_t secret[RSTORE_SECRET_LEN], uint8_t 
 int rstore_prekey_check_signed(const struct rstore_signed_prekey *spk, struct err *e);
 int rstore_prekey_write_signed(struct rstore *s, int64_t acct, uint32_t device_id,
                                const struct rstore_signed_prekey *spk, struct err *e);
+
+/* Queue depths (rstore_queue.c): loaded at open, freed at close. add
+ * applies a change (logged while a transaction is open); undo reverts the
+ * logged changes from mark on; keep forgets the log once committed. */
+int rstore_queue_depth_load(struct rstore *s, struct err *e);
+void rstore_queue_depth_free(struct rstore *s);
+int64_t rstore_queue_depth(struct rstore *s, int64_t acct, uint32_t device);
+void rstore_queue_depth_add(struct rstore *s, int64_t acct, uint32_t device, int64_t delta);
+void rstore_queue_depth_undo(struct rstore *s, size_t mark);
+void rstore_queue_depth_keep(struct rstore *s);
+
+/* The in-memory index of send records (rstore_send.c): built from the
+ * table at open, freed at close; expiry drops entries of records at or
+ * before cutoff_ms once their rows are deleted. */
+int rstore_send_index_load(struct rstore *s, struct err *e);
+void rstore_send_index_free(struct rstore *s);
+void rstore_send_index_expire(struct rstore *s, int64_t cutoff_ms);
 
 /* Schema creation and migration (rstore_schema.c). */
 int rstore_schema_migrate(struct rstore *s, struct err *e);

@@ -147,6 +147,8 @@ rstore_device_remove(struct rstore *s, const char *account, uint32_t device_id, 
 		err_set(e, ERR_NOTFOUND, "no device %u", device_id);
 		goto fail;
 	}
+	/* Its queue went with it (ON DELETE CASCADE). */
+	rstore_queue_depth_add(s, acct, device_id, -rstore_queue_depth(s, acct, device_id));
 	return rstore_db_commit(s, &t, e);
 fail:
 	rstore_db_abort(s, &t);

@@ -1,10 +1,119 @@
 /* Per-device envelope queues: enqueue a send (one row per recipient device,
  * all or nothing, depth-limited), fetch in id order, ack-delete only a
- * device's own rows, count. */
+ * device's own rows, and their depths, counted in memory. */
 #include "relay/rstore_db.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- depths: envelopes queued per device, counted in memory ---- */
+
+#define RSTORE_DEPTH_MIN 256 /* slots */
+
+static struct rstore_depth *
+rstore_queue_depth_slot(const struct rstore_depths *d, int64_t acct, uint32_t device)
+{
+	uint64_t h = ((uint64_t)acct * 0x9E3779B97F4A7C15ull) ^ (device * 0xC2B2AE3D27D4EB4Full);
+	size_t i = (size_t)(h >> 17) & (d->cap - 1);
+
+	while (d->v[i].acct != 0 && (d->v[i].acct != acct || d->v[i].device != device))
+		i = (i + 1) & (d->cap - 1);
+	return &d->v[i];
+}
+
+static struct rstore_depth *
+rstore_queue_depth_entry(struct rstore *s, int64_t acct, uint32_t device)
+{
+	struct rstore_depths *d = &s->depths;
+	struct rstore_depth *old = d->v, *slot;
+	size_t old_cap = d->cap, i;
+
+	if ((d->n + 1) * 2 > d->cap) {
+		d->cap = d->cap ? d->cap * 2 : RSTORE_DEPTH_MIN;
+		d->v = xcalloc(d->cap, sizeof *d->v);
+		for (i = 0; i < old_cap; i++)
+			if (old[i].acct != 0)
+				*rstore_queue_depth_slot(d, old[i].acct, old[i].device) = old[i];
+		free(old);
+	}
+	slot = rstore_queue_depth_slot(d, acct, device);
+	if (slot->acct == 0) {
+		slot->acct = acct;
+		slot->device = device;
+		slot->n = 0;
+		d->n++;
+	}
+	return slot;
+}
+
+int64_t
+rstore_queue_depth(struct rstore *s, int64_t acct, uint32_t device)
+{
+	struct rstore_depth *slot;
+
+	if (s->depths.cap == 0)
+		return 0;
+	slot = rstore_queue_depth_slot(&s->depths, acct, device);
+	return slot->acct != 0 ? slot->n : 0;
+}
+
+void
+rstore_queue_depth_add(struct rstore *s, int64_t acct, uint32_t device, int64_t delta)
+{
+	struct rstore_depths *d = &s->depths;
+
+	rstore_queue_depth_entry(s, acct, device)->n += delta;
+	if (sqlite3_get_autocommit(s->db))
+		return; /* already committed */
+	if (d->log_n == d->log_cap) {
+		d->log_cap = d->log_cap ? d->log_cap * 2 : 64;
+		d->log = xreallocarray(d->log, d->log_cap, sizeof *d->log);
+	}
+	d->log[d->log_n].acct = acct;
+	d->log[d->log_n].device = device;
+	d->log[d->log_n].delta = delta;
+	d->log_n++;
+}
+
+void
+rstore_queue_depth_undo(struct rstore *s, size_t mark)
+{
+	struct rstore_depths *d = &s->depths;
+	struct rstore_depth_change *c;
+
+	while (d->log_n > mark) {
+		c = &d->log[--d->log_n];
+		rstore_queue_depth_entry(s, c->acct, c->device)->n -= c->delta;
+	}
+}
+
+void
+rstore_queue_depth_keep(struct rstore *s)
+{
+	s->depths.log_n = 0;
+}
+
+int
+rstore_queue_depth_load(struct rstore *s, struct err *e)
+{
+	sqlite3_stmt *st = rstore_db_stmt(s, STMT_QUEUE_DEPTHS);
+	int rc;
+
+	while ((rc = rstore_db_step(s, st, e, "counting queues")) == 1)
+		rstore_queue_depth_entry(s, sqlite3_column_int64(st, 0),
+		                         (uint32_t)sqlite3_column_int64(st, 1))
+		    ->n = sqlite3_column_int64(st, 2);
+	return rc;
+}
+
+void
+rstore_queue_depth_free(struct rstore *s)
+{
+	free(s->depths.v);
+	free(s->depths.log);
+	memset(&s->depths, 0, sizeof s->depths);
+}
 
 /* Arguments a send can be refused on before the database is touched. */
 static int
@@ -70,6 +179,7 @@ rstore_queue_insert(struct rstore *s, const char *sender, uint32_t sender_device
 		sqlite3_bind_blob(st, 9, m->content, (int)m->content_len, SQLITE_STATIC);
 		if (rstore_db_exec(s, st, e, "queueing envelope") < 0)
 			return -1;
+		rstore_queue_depth_add(s, acct, m->device_id, 1);
 		if (to->ids != NULL)
 			to->ids[i] = sqlite3_last_insert_rowid(s->db);
 	}
@@ -201,41 +311,53 @@ rstore_queue_fetch(struct rstore *s, const char *account, uint32_t device_id, in
 	return 0;
 }
 
+/* The ids as a JSON array for json_each(): one statement deletes them
+ * all, so an ack needs no savepoint however many ids it carries. */
+static char *
+rstore_queue_ids_json(const int64_t *ids, size_t n)
+{
+	char *out = xmalloc(2 + n * 21 + 1), *p = out;
+	size_t i;
+
+	*p++ = '[';
+	for (i = 0; i < n; i++)
+		p += sprintf(p, i == 0 ? "%lld" : ",%lld", (long long)ids[i]);
+	*p++ = ']';
+	*p = '\0';
+	return out;
+}
+
 int
 rstore_queue_delete(struct rstore *s, const char *account, uint32_t device_id, const int64_t *ids,
                     size_t n, size_t *deleted, struct err *e)
 {
-	struct rstore_txn t;
 	sqlite3_stmt *st;
 	int64_t acct;
-	size_t i, count = 0;
+	char *json;
+	int rc;
 
 	if (deleted != NULL)
 		*deleted = 0;
-	if (rstore_db_begin(s, &t, e) < 0)
-		return -1;
 	if (rstore_db_account_id(s, account, &acct, e) < 0 ||
 	    rstore_db_device_get(s, acct, device_id, NULL, NULL, e) < 0)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		/* The WHERE clause carries the device: another device's id
-		 * simply matches nothing. */
-		st = rstore_db_stmt(s, STMT_QUEUE_DELETE);
-		sqlite3_bind_int64(st, 1, acct);
-		sqlite3_bind_int64(st, 2, device_id);
-		sqlite3_bind_int64(st, 3, ids[i]);
-		if (rstore_db_exec(s, st, e, "deleting envelope") < 0)
-			goto fail;
-		count += (size_t)sqlite3_changes(s->db);
-	}
-	if (rstore_db_commit(s, &t, e) < 0)
 		return -1;
+	if (n == 0)
+		return 0;
+	/* The WHERE clause carries the device: another device's id simply
+	 * matches nothing. */
+	json = rstore_queue_ids_json(ids, n);
+	st = rstore_db_stmt(s, STMT_QUEUE_DELETE);
+	sqlite3_bind_int64(st, 1, acct);
+	sqlite3_bind_int64(st, 2, device_id);
+	sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+	rc = rstore_db_exec_alone(s, st, e, "deleting envelopes");
+	free(json);
+	if (rc < 0)
+		return -1;
+	rstore_queue_depth_add(s, acct, device_id, -(int64_t)sqlite3_changes(s->db));
 	if (deleted != NULL)
-		*deleted = count;
+		*deleted = (size_t)sqlite3_changes(s->db);
 	return 0;
-fail:
-	rstore_db_abort(s, &t);
-	return -1;
 }
 
 int

@@ -20,7 +20,7 @@ static const char *const rstore_schema_migrations[] = {
     "  secret_hash BLOB NOT NULL," /* SHA-256 of the device secret */
     "  created INTEGER NOT NULL,"
     "  last_seen INTEGER NOT NULL,"
-    "  queue_len INTEGER NOT NULL DEFAULT 0," /* kept by the queue triggers */
+    "  queue_len INTEGER NOT NULL DEFAULT 0," /* unused since migration 3 */
     "  spk_id INTEGER, spk_pub BLOB, spk_sig BLOB,"
     "  PRIMARY KEY (account, device_id)) WITHOUT ROWID;"
     "CREATE TABLE prekeys ("
@@ -74,6 +74,27 @@ static const char *const rstore_schema_migrations[] = {
     "  expires INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX blobs_by_owner ON blobs(owner);"
     "CREATE INDEX blobs_by_expiry ON blobs(expires);",
+    /* 2: send records in arrival order. Keyed by the random client id,
+     * every send dirtied its own page of `sends` at each commit; appended
+     * by row id they share pages, and rstore_send.c finds them through
+     * an index in memory. Device ids are never reused, so the records of
+     * a removed device need no cascade: they expire. */
+    "CREATE TABLE send_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account INTEGER NOT NULL,"
+    "  device_id INTEGER NOT NULL,"
+    "  client_id TEXT NOT NULL,"
+    "  result BLOB NOT NULL,"
+    "  ts INTEGER NOT NULL);"
+    "INSERT INTO send_log (account, device_id, client_id, result, ts)"
+    "  SELECT account, device_id, client_id, result, ts FROM sends ORDER BY ts;"
+    "DROP TABLE sends;"
+    "CREATE INDEX send_log_by_ts ON send_log(ts);",
+    /* 3: queue depths are counted in memory (rstore_queue.c): the
+     * triggers cost an update of the device row, and its undo copy, for
+     * every envelope queued or acked. */
+    "DROP TRIGGER queue_len_insert;"
+    "DROP TRIGGER queue_len_delete;",
 };
 
 #define RSTORE_SCHEMA_VERSION                                                                      \
@@ -104,7 +125,7 @@ const char *const rstore_schema_statements[STMT_COUNT] = {
     [STMT_DEVICE_DELETE] = "DELETE FROM devices WHERE account = ?1 AND device_id = ?2",
     [STMT_DEVICE_LIST] = "SELECT device_id, registration_id, created, last_seen"
                          " FROM devices WHERE account = ?1 ORDER BY device_id",
-    [STMT_DEVICE_GET] = "SELECT registration_id, queue_len FROM devices"
+    [STMT_DEVICE_GET] = "SELECT registration_id FROM devices"
                         " WHERE account = ?1 AND device_id = ?2",
     [STMT_SPK_SET] = "UPDATE devices SET spk_id = ?3, spk_pub = ?4, spk_sig = ?5"
                      " WHERE account = ?1 AND device_id = ?2",
@@ -127,18 +148,20 @@ const char *const rstore_schema_statements[STMT_COUNT] = {
     [STMT_QUEUE_FETCH] = "SELECT id, sender, sender_device, sender_reg, type, ts, content"
                          " FROM queue WHERE account = ?1 AND device_id = ?2 AND id > ?3"
                          " AND expires > ?4 ORDER BY id LIMIT ?5",
-    [STMT_QUEUE_DELETE] = "DELETE FROM queue WHERE id = ?3 AND account = ?1"
-                          " AND device_id = ?2",
-    [STMT_QUEUE_COUNT] = "SELECT queue_len FROM devices WHERE account = ?1 AND device_id = ?2",
+    [STMT_QUEUE_DELETE] = "DELETE FROM queue WHERE account = ?1 AND device_id = ?2"
+                          " AND id IN (SELECT value FROM json_each(?3))",
+    [STMT_QUEUE_DEPTHS] = "SELECT account, device_id, COUNT(*) FROM queue"
+                          " GROUP BY account, device_id",
     [STMT_QUEUE_EXPIRE] = "DELETE FROM queue WHERE id IN"
-                          " (SELECT id FROM queue WHERE expires <= ?1 LIMIT ?2)",
-    [STMT_SEND_LOOKUP] = "SELECT result FROM sends"
-                         " WHERE account = ?1 AND device_id = ?2 AND client_id = ?3",
-    [STMT_SEND_INSERT] = "INSERT INTO sends (account, device_id, client_id, result, ts)"
+                          " (SELECT id FROM queue WHERE expires <= ?1 LIMIT ?2)"
+                          " RETURNING account, device_id",
+    [STMT_SEND_LOOKUP] = "SELECT result FROM send_log WHERE id = ?1 AND account = ?2"
+                         " AND device_id = ?3 AND client_id = ?4",
+    [STMT_SEND_INSERT] = "INSERT INTO send_log (account, device_id, client_id, result, ts)"
                          " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [STMT_SEND_EXPIRE] = "DELETE FROM sends WHERE (account, device_id, client_id) IN"
-                         " (SELECT account, device_id, client_id FROM sends"
-                         " WHERE ts <= ?1 LIMIT ?2)",
+    [STMT_SEND_EXPIRE] = "DELETE FROM send_log WHERE id IN"
+                         " (SELECT id FROM send_log WHERE ts <= ?1 LIMIT ?2)",
+    [STMT_SEND_ALL] = "SELECT id, account, device_id, client_id, ts FROM send_log",
     [STMT_BLOB_INSERT] = "INSERT INTO blobs (id, owner, size, created, expires)"
                          " VALUES (?1, ?2, ?3, ?4, ?5)",
     [STMT_BLOB_GET] = "SELECT size, expires FROM blobs WHERE id = ?1",

@@ -16,11 +16,13 @@ static struct lws_protocols server_protocols[3];
 /* Messages written in one writeable callback before other connections get
  * their turn. */
 #define SERVER_WRITE_BUDGET 256
+/* Bytes of frames gathered into one write. */
+#define SERVER_BURST_BYTES (64 * 1024)
 /* Bytes read from a connection per service pass. lws gives every
  * connection a receive buffer this size for its whole life, so it is what
  * an idle connection costs; a busy one gets more passes, not a bigger
  * buffer (see server_batch_wants_more). */
-#define SERVER_RX_BUFFER 1024
+#define SERVER_RX_BUFFER 512
 /* How long a batch may stay open while requests keep coming. */
 #define SERVER_BATCH_MAX_US 2000
 /* Ping a connection idle for 30 s; hang up after 90 s without a sign of
@@ -487,6 +489,75 @@ server_close_text(int code)
 	}
 }
 
+/* A WebSocket frame header for an unmasked, final text frame of len
+ * bytes (server frames are never masked); returns its size. */
+static size_t
+server_ws_header(unsigned char *h, size_t len)
+{
+	h[0] = 0x81;
+	if (len < 126) {
+		h[1] = (unsigned char)len;
+		return 2;
+	}
+	if (len <= 0xFFFF) {
+		h[1] = 126;
+		h[2] = (unsigned char)(len >> 8);
+		h[3] = (unsigned char)len;
+		return 4;
+	}
+	h[1] = 127;
+	for (int i = 0; i < 8; i++)
+		h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	return 10;
+}
+
+/* Drop the first n queued messages of c (written). */
+static void
+server_out_consume(struct server_conn *c, int n)
+{
+	struct server_out *o;
+
+	while (n-- > 0 && (o = c->out_head) != NULL) {
+		c->out_head = o->next;
+		if (c->out_head == NULL)
+			c->out_tail = NULL;
+		c->out_bytes -= o->len;
+		free(o);
+	}
+}
+
+/* Write the messages at the head of c's queue that are due, each as its
+ * own WebSocket frame but together in one write (a burst of answers or
+ * pushes then costs one system call, not one each). Returns how many
+ * went, or -1 if the connection failed. */
+static int
+server_write_burst(struct server_conn *c, lws_usec_t now, int max)
+{
+	struct server *s = c->srv;
+	unsigned char *p = s->wbuf + LWS_PRE;
+	struct server_out *o = c->out_head;
+	size_t total = 0;
+	int n = 0;
+
+	if (o->next == NULL || o->len > SERVER_BURST_BYTES / 2) {
+		if (lws_write(c->wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT) < (int)o->len)
+			return -1;
+		return 1;
+	}
+	for (; o != NULL && n < max && o->due_us <= now; o = o->next, n++) {
+		if (total + 10 + o->len > SERVER_BURST_BYTES)
+			break;
+		total += server_ws_header(p + total, o->len);
+		memcpy(p + total, o->buf + LWS_PRE, o->len);
+		total += o->len;
+	}
+	/* Raw: the frames are complete; lws keeps any part the socket does
+	 * not take and sends it before anything else. */
+	if (lws_write(c->wsi, p, total, LWS_WRITE_RAW) < (int)total)
+		return -1;
+	return n;
+}
+
 /* Write what is queued while the socket takes it: one message per
  * writeable callback would cost a poll round trip per message and cap a
  * busy connection at a few thousand messages a second. */
@@ -504,21 +575,18 @@ server_writeable(struct server_conn *c)
 			                 o->due_us - now);
 			return 0;
 		}
-		n = lws_write(c->wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT);
-		if (n < (int)o->len)
+		n = server_write_burst(c, now, budget);
+		if (n < 0)
 			return -1;
-		c->out_head = o->next;
-		if (c->out_head == NULL)
-			c->out_tail = NULL;
-		c->out_bytes -= o->len;
-		free(o);
+		server_out_consume(c, n);
 		if (c->out_head == NULL) {
 			/* Refill from the queue; the loop writes what that adds. */
 			server_pump(c);
 			if (c->out_head == NULL)
 				break;
 		}
-		if (--budget == 0 || lws_send_pipe_choked(c->wsi)) {
+		budget -= n;
+		if (budget <= 0 || lws_send_pipe_choked(c->wsi)) {
 			lws_callback_on_writable(c->wsi);
 			return 0;
 		}
@@ -702,6 +770,7 @@ server_start(struct server *s, const struct relay_config *cfg, volatile sig_atom
 	s->cfg = *cfg;
 	s->stop = stop;
 	s->index = xcalloc(SERVER_INDEX_SIZE, sizeof *s->index);
+	s->wbuf = xmalloc(LWS_PRE + SERVER_BURST_BYTES);
 	if (s->cfg.max_frame == 0 || s->cfg.max_frame > WIRE_MAX_FRAME)
 		s->cfg.max_frame = WIRE_MAX_FRAME;
 	if (rstore_open(&s->store, cfg->data_dir, &cfg->store, e) < 0) {
@@ -852,6 +921,8 @@ server_stop(struct server *s)
 	s->store = NULL;
 	free(s->index);
 	free(s->touched);
+	free(s->wbuf);
+	s->wbuf = NULL;
 	s->index = s->touched = NULL;
 	s->n_touched = s->touched_cap = 0;
 }

@@ -119,6 +119,8 @@ struct server {
 	size_t n_touched, touched_cap;
 	uint64_t next_serial;
 
+	unsigned char *wbuf; /* LWS_PRE + SERVER_BURST_BYTES: frames gathered for one write */
+
 	struct server_pending *pend_head, *pend_tail;
 	uint64_t batch_gen;
 	/* Sockets that brought a message in the last service pass: group

@@ -842,6 +842,56 @@ test_acked_sends_survive_kill9(void **state)
 }
 
 static void
+test_full_queue_refuses_sends_until_acked(void **state)
+{
+	struct relay_fixture_acct al, bob;
+	struct relay_fixture_peer *pa, *pb;
+	struct wire_frame r;
+	char *data, *mid, *contents[4];
+	uint64_t ids[4];
+	unsigned i;
+	(void)state;
+
+	data = xasprintf("%s/fullq", tmp_root);
+	relay_fixture_start(&own, data, "--max-queue=2", NULL);
+	relay_fixture_acct_init(&al, "fq.al");
+	relay_fixture_acct_init(&bob, "fq.bob");
+	pa = relay_fixture_register(own.port, &al);
+	pb = relay_fixture_register(own.port, &bob);
+	relay_fixture_close(pb);
+	for (i = 0; i < 3; i++) {
+		mid = relay_fixture_msg_id(900 + i);
+		r = relay_fixture_send(pa, bob.name, mid, &bob.device, &bob.reg_id, 1, "fill");
+		if (i < 2) {
+			assert_int_equal(r.u.resp.status, 200);
+		} else {
+			assert_int_equal(r.u.resp.status, 503);
+			assert_string_equal(r.u.resp.error, "queue_full");
+			assert_int_equal(r.u.resp.retry_after_ms, 60000);
+		}
+		wire_frame_free(&r);
+		free(mid);
+	}
+	/* Once the recipient acks, the same message goes through. */
+	pb = relay_fixture_auth(own.port, &bob);
+	assert_int_equal(relay_fixture_drain(pb, contents, ids, 4), 2);
+	free(contents[0]);
+	free(contents[1]);
+	relay_fixture_ack(pb, ids, 2);
+	mid = relay_fixture_msg_id(902);
+	r = relay_fixture_send(pa, bob.name, mid, &bob.device, &bob.reg_id, 1, "fits");
+	assert_int_equal(r.u.resp.status, 200);
+	wire_frame_free(&r);
+	free(mid);
+	relay_fixture_close(pb);
+	relay_fixture_close(pa);
+	assert_int_equal(relay_fixture_stop(&own), 0);
+	free(data);
+	relay_fixture_acct_free(&al);
+	relay_fixture_acct_free(&bob);
+}
+
+static void
 test_chaos_drops_and_duplicates_pushes_but_loses_nothing(void **state)
 {
 	enum { N = 12 };
@@ -922,6 +972,7 @@ main(void)
 	    cmocka_unit_test(test_devices_cannot_touch_other_accounts),
 	    cmocka_unit_test(test_garbage_frames_get_errors_or_a_clean_close),
 	    cmocka_unit_test(test_acked_sends_survive_kill9),
+	    cmocka_unit_test(test_full_queue_refuses_sends_until_acked),
 	    cmocka_unit_test(test_chaos_drops_and_duplicates_pushes_but_loses_nothing),
 	    cmocka_unit_test(test_idle_connection_closed_after_auth_deadline),
 	};

@@ -519,6 +519,54 @@ test_rstore_queue_limit_refuses_whole_send(void **state)
 }
 
 static void
+test_rstore_queue_depth_follows_acks_rollbacks_and_expiry(void **state)
+{
+	struct rstore_fixture *f = *state;
+	struct rstore_expired x;
+	int64_t ids[3];
+	size_t deleted;
+	struct err e;
+	int i;
+
+	f->opt.max_queue = 3;
+	rstore_fixture_reopen(f);
+	rstore_fixture_account(f, "alice", 1);
+	rstore_fixture_account(f, "bob", 2);
+	rstore_fixture_device(f, "bob", 200, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(rstore_fixture_send(f, "alice", "bob", 1, "x", &ids[i], &e), 0);
+	assert_int_equal(rstore_fixture_send(f, "alice", "bob", 2, "y", NULL, &e), 0);
+	/* Acks in a batch that rolls back free nothing. */
+	assert_int_equal(rstore_batch_begin(f->s, &e), 0);
+	assert_int_equal(rstore_queue_delete(f->s, "bob", 1, ids, 2, &deleted, &e), 0);
+	assert_int_equal(deleted, 2);
+	assert_int_equal(rstore_fixture_queue_count(f, "bob", 1), 1);
+	rstore_batch_rollback(f->s);
+	assert_int_equal(rstore_fixture_queue_count(f, "bob", 1), 3);
+	assert_int_equal(rstore_fixture_send(f, "alice", "bob", 1, "x", NULL, &e), -1);
+	assert_int_equal(e.code, ERR_LIMIT);
+	/* Committed acks do; ids of another device or acked twice count once. */
+	assert_int_equal(rstore_queue_delete(f->s, "bob", 1, ids, 2, &deleted, &e), 0);
+	assert_int_equal(rstore_queue_delete(f->s, "bob", 2, ids, 3, &deleted, &e), 0);
+	assert_int_equal(deleted, 0);
+	assert_int_equal(rstore_queue_delete(f->s, "bob", 1, ids, 2, &deleted, &e), 0);
+	assert_int_equal(deleted, 0);
+	assert_int_equal(rstore_fixture_queue_count(f, "bob", 1), 1);
+	assert_int_equal(rstore_fixture_send(f, "alice", "bob", 1, "x", NULL, &e), 0);
+	/* Counted again from the table at open. */
+	rstore_fixture_reopen(f);
+	assert_int_equal(rstore_fixture_queue_count(f, "bob", 1), 2);
+	assert_int_equal(rstore_fixture_queue_count(f, "bob", 2), 1);
+	/* Removing a device takes its queue along. */
+	assert_int_equal(rstore_device_remove(f->s, "bob", 2, &e), 0);
+	assert_int_equal(rstore_queue_count(f->s, "bob", 2, &deleted, &e), -1);
+	f->now += 31 * DAY_MS;
+	assert_int_equal(rstore_expire(f->s, &x, &e), 0);
+	assert_int_equal(x.envelopes, 2);
+	assert_int_equal(rstore_fixture_queue_count(f, "bob", 1), 0);
+}
+
+static void
 test_rstore_send_multi_is_all_or_nothing_across_accounts(void **state)
 {
 	struct rstore_fixture *f = *state;
@@ -660,6 +708,91 @@ test_rstore_rolled_back_batch_leaves_nothing(void **state)
 	assert_int_equal(rstore_fixture_queue_count(f, "bob", 1), 1);
 	assert_int_equal(rstore_fixture_blob_files(f), 0);
 	assert_int_equal(rstore_batch_commit(f->s, &e), 0); /* nothing open: no-op */
+}
+
+static void
+test_rstore_rolled_back_send_record_is_forgotten(void **state)
+{
+	struct rstore_fixture *f = *state;
+	uint8_t *res;
+	size_t len;
+	struct err e;
+
+	rstore_fixture_account(f, "alice", 1);
+	assert_int_equal(rstore_batch_begin(f->s, &e), 0);
+	assert_int_equal(rstore_send_record(f->s, "alice", 1, "gone", "r1", 2, &e), 0);
+	rstore_batch_rollback(f->s);
+	assert_int_equal(rstore_send_lookup(f->s, "alice", 1, "gone", &res, &len, &e), -1);
+	assert_int_equal(e.code, ERR_NOTFOUND);
+	/* The next record takes the rolled-back row's place: the lookup of
+	 * the old id must not find the new record. */
+	assert_int_equal(rstore_send_record(f->s, "alice", 1, "next", "r2", 2, &e), 0);
+	assert_int_equal(rstore_send_lookup(f->s, "alice", 1, "gone", &res, &len, &e), -1);
+	assert_int_equal(e.code, ERR_NOTFOUND);
+	assert_int_equal(rstore_send_lookup(f->s, "alice", 1, "next", &res, &len, &e), 0);
+	assert_int_equal(len, 2);
+	assert_memory_equal(res, "r2", 2);
+	free(res);
+	assert_int_equal(rstore_send_record(f->s, "alice", 1, "gone", "r3", 2, &e), 0);
+}
+
+static void
+test_rstore_send_records_survive_reopen(void **state)
+{
+	struct rstore_fixture *f = *state;
+	char id[32];
+	uint8_t *res;
+	size_t len;
+	struct err e;
+	int i;
+
+	rstore_fixture_account(f, "alice", 1);
+	rstore_fixture_account(f, "bob", 2);
+	/* Enough records that the index in memory grows more than once. */
+	assert_int_equal(rstore_batch_begin(f->s, &e), 0);
+	for (i = 0; i < 3000; i++) {
+		snprintf(id, sizeof id, "m-%d", i);
+		assert_int_equal(
+		    rstore_send_record(f->s, i % 2 ? "bob" : "alice", 1, id, id, strlen(id), &e),
+		    0);
+	}
+	assert_int_equal(rstore_batch_commit(f->s, &e), 0);
+	rstore_fixture_reopen(f);
+	for (i = 0; i < 3000; i += 7) {
+		snprintf(id, sizeof id, "m-%d", i);
+		assert_int_equal(
+		    rstore_send_lookup(f->s, i % 2 ? "bob" : "alice", 1, id, &res, &len, &e), 0);
+		assert_int_equal(len, strlen(id));
+		assert_memory_equal(res, id, len);
+		free(res);
+		/* The same client id from the other account is another message. */
+		assert_int_equal(
+		    rstore_send_lookup(f->s, i % 2 ? "alice" : "bob", 1, id, &res, &len, &e), -1);
+		assert_int_equal(e.code, ERR_NOTFOUND);
+	}
+	assert_int_equal(rstore_send_record(f->s, "alice", 1, "m-0", "x", 1, &e), -1);
+	assert_int_equal(e.code, ERR_EXISTS);
+}
+
+static void
+test_rstore_account_of_a_rolled_back_batch_is_not_remembered(void **state)
+{
+	struct rstore_fixture *f = *state;
+	size_t n;
+	struct err e;
+
+	rstore_fixture_account(f, "alice", 1);
+	assert_int_equal(rstore_batch_begin(f->s, &e), 0);
+	rstore_fixture_account(f, "carol", 3);
+	assert_int_equal(rstore_queue_count(f->s, "carol", 1, &n, &e), 0);
+	rstore_batch_rollback(f->s);
+	/* dave gets the row id carol had for a moment: carol must not
+	 * resolve to it. */
+	rstore_fixture_account(f, "dave", 4);
+	assert_int_equal(rstore_queue_count(f->s, "carol", 1, &n, &e), -1);
+	assert_int_equal(e.code, ERR_NOTFOUND);
+	assert_int_equal(rstore_queue_count(f->s, "dave", 1, &n, &e), 0);
+	assert_int_equal(n, 0);
 }
 
 static void
@@ -853,10 +986,14 @@ main(void)
 	    T(test_rstore_ack_of_another_devices_row_does_nothing),
 	    T(test_rstore_send_record_makes_retries_idempotent),
 	    T(test_rstore_queue_limit_refuses_whole_send),
+	    T(test_rstore_queue_depth_follows_acks_rollbacks_and_expiry),
 	    T(test_rstore_send_multi_is_all_or_nothing_across_accounts),
 	    T(test_rstore_expire_drops_old_envelopes_and_send_records),
 	    T(test_rstore_device_check_reports_missing_extra_and_stale),
 	    T(test_rstore_rolled_back_batch_leaves_nothing),
+	    T(test_rstore_rolled_back_send_record_is_forgotten),
+	    T(test_rstore_send_records_survive_reopen),
+	    T(test_rstore_account_of_a_rolled_back_batch_is_not_remembered),
 	    T(test_rstore_failed_call_keeps_the_rest_of_its_batch),
 	    T(test_rstore_data_survives_close_and_reopen),
 	    T(test_rstore_committed_batch_survives_kill),

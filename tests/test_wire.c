@@ -666,6 +666,276 @@ test_pushes_roundtrip(void **state)
 	wire_frame_free(&b);
 }
 
+/* The frames sent per message are written without jansson: their text
+ * must be exactly what the generic writer gave (members in this order,
+ * nothing escaped, "/" in base64 left alone). */
+/* Parse text as it comes (the direct reader takes it) and with a space
+ * after the first brace (only jansson takes that): both must agree. */
+static void
+parse_both_ways(const char *text, struct wire_frame *fast, struct wire_frame *slow)
+{
+	char *spaced = xasprintf("{ %s", text + 1);
+	struct err e = {0};
+
+	if (wire_parse(text, strlen(text), fast, &e) < 0)
+		fail_msg("direct parse of %s: %s", text, e.msg);
+	if (wire_parse(spaced, strlen(spaced), slow, &e) < 0)
+		fail_msg("generic parse of %s: %s", spaced, e.msg);
+	free(spaced);
+	assert_int_equal(fast->kind, slow->kind);
+	assert_int_equal(fast->id, slow->id);
+	assert_int_equal(fast->type, slow->type);
+	assert_int_equal(fast->push, slow->push);
+}
+
+static void
+test_direct_reading_agrees_with_jansson(void **state)
+{
+	struct wire_frame a, b;
+	struct wire_send *x, *y;
+	size_t i;
+	(void)state;
+
+	parse_both_ways(
+	    "{\"id\":12,\"type\":\"send\",\"msg_id\":\"3q2+7wAAAAAAAAAAAAAAAA==\","
+	    "\"to\":\"carol\",\"messages\":[{\"device\":1,\"registration_id\":7,"
+	    "\"type\":\"normal\",\"content\":\"YWJj\"},{\"device\":3,"
+	    "\"registration_id\":16380,\"type\":\"distribution\",\"content\":\"//4=\"}]}",
+	    &a, &b);
+	assert_string_equal(a.u.req.u.send.msg_id, b.u.req.u.send.msg_id);
+	assert_int_equal(a.u.req.u.send.n_sends, 1);
+	assert_int_equal(b.u.req.u.send.n_sends, 1);
+	x = &a.u.req.u.send.sends[0];
+	y = &b.u.req.u.send.sends[0];
+	assert_string_equal(x->to, y->to);
+	assert_int_equal(x->n_messages, 2);
+	assert_int_equal(x->n_messages, y->n_messages);
+	for (i = 0; i < x->n_messages; i++) {
+		assert_int_equal(x->messages[i].device, y->messages[i].device);
+		assert_int_equal(x->messages[i].registration_id, y->messages[i].registration_id);
+		assert_int_equal(x->messages[i].type, y->messages[i].type);
+		assert_int_equal(x->messages[i].content_len, y->messages[i].content_len);
+		assert_memory_equal(x->messages[i].content, y->messages[i].content,
+		                    x->messages[i].content_len);
+	}
+	wire_frame_free(&a);
+	wire_frame_free(&b);
+
+	parse_both_ways("{\"id\":5,\"type\":\"send\",\"msg_id\":\"123e4567-e89b-12d3-a456-"
+	                "4266141740aa\",\"to\":\"me\",\"messages\":[]}",
+	                &a, &b);
+	assert_int_equal(a.u.req.u.send.sends[0].n_messages, 0);
+	assert_int_equal(b.u.req.u.send.sends[0].n_messages, 0);
+	wire_frame_free(&a);
+	wire_frame_free(&b);
+
+	parse_both_ways(
+	    "{\"id\":9007199254740991,\"type\":\"ack\",\"ids\":[1,20,9007199254740991]}", &a, &b);
+	assert_int_equal(a.u.req.u.ack.n_ids, 3);
+	assert_int_equal(b.u.req.u.ack.n_ids, 3);
+	assert_memory_equal(a.u.req.u.ack.ids, b.u.req.u.ack.ids, 3 * sizeof(uint64_t));
+	wire_frame_free(&a);
+	wire_frame_free(&b);
+
+	parse_both_ways("{\"id\":12,\"type\":\"send\",\"status\":200,\"ts\":1764160000000}", &a,
+	                &b);
+	assert_int_equal(a.u.resp.status, 200);
+	assert_int_equal(b.u.resp.status, 200);
+	assert_int_equal(a.u.resp.ts, b.u.resp.ts);
+	wire_frame_free(&a);
+	wire_frame_free(&b);
+	parse_both_ways("{\"id\":13,\"type\":\"ack\",\"status\":200}", &a, &b);
+	assert_int_equal(a.u.resp.status, b.u.resp.status);
+	wire_frame_free(&a);
+	wire_frame_free(&b);
+
+	parse_both_ways("{\"push\":\"envelope\",\"id\":41,\"from\":\"bob.s\",\"from_device\":2,"
+	                "\"from_registration_id\":4711,\"type\":\"prekey\",\"ts\":0,"
+	                "\"content\":\"//4=\"}",
+	                &a, &b);
+	assert_int_equal(a.u.push.envelope.id, b.u.push.envelope.id);
+	assert_string_equal(a.u.push.envelope.from, b.u.push.envelope.from);
+	assert_int_equal(a.u.push.envelope.from_device, b.u.push.envelope.from_device);
+	assert_int_equal(a.u.push.envelope.from_registration_id,
+	                 b.u.push.envelope.from_registration_id);
+	assert_int_equal(a.u.push.envelope.type, b.u.push.envelope.type);
+	assert_int_equal(a.u.push.envelope.ts, b.u.push.envelope.ts);
+	assert_int_equal(a.u.push.envelope.content_len, 2);
+	assert_memory_equal(a.u.push.envelope.content, b.u.push.envelope.content, 2);
+	wire_frame_free(&a);
+	wire_frame_free(&b);
+}
+
+/* Frames in the direct reader's shape whose values it refuses must be
+ * refused all the same (by the generic reader, with its message), and
+ * valid JSON it does not read (an escape) must still be accepted. */
+static void
+test_direct_reading_refuses_what_jansson_refuses(void **state)
+{
+	static const char *const bad[] = {
+	    "{\"id\":01,\"type\":\"ack\",\"ids\":[1]}",
+	    "{\"id\":0,\"type\":\"ack\",\"ids\":[1]}",
+	    "{\"id\":1,\"type\":\"ack\",\"ids\":[9007199254740992]}",
+	    "{\"id\":1,\"type\":\"ack\",\"ids\":[]}",
+	    "{\"id\":1,\"type\":\"ack\",\"ids\":[1]}x",
+	    "{\"id\":1,\"type\":\"ack\",\"ids\":[1.5]}",
+	    "{\"id\":1,\"type\":\"send\",\"status\":200}",
+	    "{\"id\":1,\"type\":\"send\",\"status\":200,\"ts\":-1}",
+	    "{\"id\":1,\"type\":\"ack\",\"status\":200,\"ts\":1}x",
+	    "{\"id\":1,\"type\":\"send\",\"msg_id\":\"not-an-id\",\"to\":\"bob\","
+	    "\"messages\":[]}",
+	    "{\"id\":1,\"type\":\"send\",\"msg_id\":\"3q2+7wAAAAAAAAAAAAAAAA==\",\"to\":\"Bob\","
+	    "\"messages\":[]}",
+	    "{\"id\":1,\"type\":\"send\",\"msg_id\":\"3q2+7wAAAAAAAAAAAAAAAA==\",\"to\":\"bob\","
+	    "\"messages\":[{\"device\":1,\"registration_id\":7,\"type\":\"normal\","
+	    "\"content\":\"YWJj\"},{\"device\":1,\"registration_id\":7,\"type\":\"normal\","
+	    "\"content\":\"YWJj\"}]}",
+	    "{\"id\":1,\"type\":\"send\",\"msg_id\":\"3q2+7wAAAAAAAAAAAAAAAA==\",\"to\":\"bob\","
+	    "\"messages\":[{\"device\":1,\"registration_id\":16381,\"type\":\"normal\","
+	    "\"content\":\"YWJj\"}]}",
+	    "{\"id\":1,\"type\":\"send\",\"msg_id\":\"3q2+7wAAAAAAAAAAAAAAAA==\",\"to\":\"bob\","
+	    "\"messages\":[{\"device\":1,\"registration_id\":7,\"type\":\"odd\","
+	    "\"content\":\"YWJj\"}]}",
+	    "{\"id\":1,\"type\":\"send\",\"msg_id\":\"3q2+7wAAAAAAAAAAAAAAAA==\",\"to\":\"bob\","
+	    "\"messages\":[{\"device\":1,\"registration_id\":7,\"type\":\"normal\","
+	    "\"content\":\"YWJ\"}]}",
+	    "{\"push\":\"envelope\",\"id\":1,\"from\":\"bob\",\"from_device\":0,"
+	    "\"from_registration_id\":1,\"type\":\"normal\",\"ts\":0,\"content\":\"YWJj\"}",
+	    "{\"push\":\"envelope\",\"id\":1,\"from\":\"bob\",\"from_device\":1,"
+	    "\"from_registration_id\":1,\"type\":\"normal\",\"ts\":0,\"content\":\"\"}",
+	};
+	struct wire_frame f;
+	struct err e;
+	size_t i;
+	char *many, *next_close;
+	(void)state;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (wire_parse(bad[i], strlen(bad[i]), &f, &e) == 0)
+			fail_msg("accepted %s", bad[i]);
+		wire_frame_free(&f);
+	}
+	/* 65 messages: one past the limit, refused as too large. */
+	many = xstrdup("{\"id\":1,\"type\":\"send\",\"msg_id\":\"3q2+7wAAAAAAAAAAAAAAAA==\","
+	               "\"to\":\"bob\",\"messages\":[");
+	for (i = 1; i <= WIRE_MAX_MESSAGES + 1; i++) {
+		char *next = xasprintf("%s%s{\"device\":%zu,\"registration_id\":7,"
+		                       "\"type\":\"normal\",\"content\":\"YWJj\"}",
+		                       many, i > 1 ? "," : "", i);
+		free(many);
+		many = next;
+	}
+	next_close = xasprintf("%s]}", many);
+	free(many);
+	many = next_close;
+	assert_int_equal(wire_parse(many, strlen(many), &f, &e), -1);
+	assert_int_equal(e.code, ERR_TOOLARGE);
+	wire_frame_free(&f);
+	free(many);
+	/* An escaped slash is valid JSON: not read directly, still accepted. */
+	assert_int_equal(wire_parse("{\"push\":\"envelope\",\"id\":1,\"from\":\"bob\","
+	                            "\"from_device\":1,\"from_registration_id\":1,\"type\":"
+	                            "\"normal\",\"ts\":0,\"content\":\"\\/\\/4=\"}",
+	                            strlen("{\"push\":\"envelope\",\"id\":1,\"from\":\"bob\","
+	                                   "\"from_device\":1,\"from_registration_id\":1,\"type\":"
+	                                   "\"normal\",\"ts\":0,\"content\":\"\\/\\/4=\"}"),
+	                            &f, &e),
+	                 0);
+	assert_int_equal(f.u.push.envelope.content_len, 2);
+	assert_int_equal(f.u.push.envelope.content[0], 0xff);
+	wire_frame_free(&f);
+}
+
+static void
+test_per_message_frames_have_the_exact_text(void **state)
+{
+	uint8_t abc[] = "abc", slash[] = {0xff, 0xfe};
+	uint64_t ids[] = {5, 9007199254740991ull};
+	struct wire_message msgs[2];
+	struct wire_send sd;
+	struct wire_frame f;
+	size_t len;
+	char *s;
+	(void)state;
+
+	memset(&f, 0, sizeof f);
+	f.kind = WIRE_PUSH;
+	f.push = WIRE_P_ENVELOPE;
+	f.u.push.envelope.id = 41;
+	strcpy(f.u.push.envelope.from, "bob.s");
+	f.u.push.envelope.from_device = 2;
+	f.u.push.envelope.from_registration_id = 4711;
+	f.u.push.envelope.type = WIRE_MSG_PREKEY;
+	f.u.push.envelope.ts = 1764160000000;
+	f.u.push.envelope.content = slash;
+	f.u.push.envelope.content_len = sizeof slash;
+	s = wire_build(&f, &len, NULL);
+	assert_string_equal(s,
+	                    "{\"push\":\"envelope\",\"id\":41,\"from\":\"bob.s\",\"from_device\":2,"
+	                    "\"from_registration_id\":4711,\"type\":\"prekey\","
+	                    "\"ts\":1764160000000,\"content\":\"//4=\"}");
+	assert_int_equal(len, strlen(s));
+	free(s);
+
+	memset(msgs, 0, sizeof msgs);
+	msgs[0].device = 1;
+	msgs[0].registration_id = 7;
+	msgs[0].type = WIRE_MSG_NORMAL;
+	msgs[0].content = abc;
+	msgs[0].content_len = 3;
+	msgs[1].device = 3;
+	msgs[1].registration_id = 16380;
+	msgs[1].type = WIRE_MSG_DISTRIBUTION;
+	msgs[1].content = slash;
+	msgs[1].content_len = sizeof slash;
+	memset(&sd, 0, sizeof sd);
+	strcpy(sd.to, "carol");
+	sd.messages = msgs;
+	sd.n_messages = 2;
+	memset(&f, 0, sizeof f);
+	f.kind = WIRE_REQUEST;
+	f.id = 12;
+	f.type = WIRE_T_SEND;
+	strcpy(f.u.req.u.send.msg_id, "3q2+7wAAAAAAAAAAAAAAAA==");
+	f.u.req.u.send.sends = &sd;
+	f.u.req.u.send.n_sends = 1;
+	s = wire_build(&f, &len, NULL);
+	assert_string_equal(s,
+	                    "{\"id\":12,\"type\":\"send\",\"msg_id\":\"3q2+7wAAAAAAAAAAAAAAAA==\","
+	                    "\"to\":\"carol\",\"messages\":[{\"device\":1,\"registration_id\":7,"
+	                    "\"type\":\"normal\",\"content\":\"YWJj\"},{\"device\":3,"
+	                    "\"registration_id\":16380,\"type\":\"distribution\","
+	                    "\"content\":\"//4=\"}]}");
+	free(s);
+	/* The same device twice is refused, as by the parser. */
+	msgs[1].device = 1;
+	assert_null(wire_build(&f, &len, NULL));
+
+	memset(&f, 0, sizeof f);
+	f.kind = WIRE_REQUEST;
+	f.id = 13;
+	f.type = WIRE_T_ACK;
+	f.u.req.u.ack.ids = ids;
+	f.u.req.u.ack.n_ids = 2;
+	s = wire_build(&f, &len, NULL);
+	assert_string_equal(s, "{\"id\":13,\"type\":\"ack\",\"ids\":[5,9007199254740991]}");
+	free(s);
+	ids[1]++; /* past 2^53 - 1 */
+	assert_null(wire_build(&f, &len, NULL));
+
+	memset(&f, 0, sizeof f);
+	f.kind = WIRE_RESPONSE;
+	f.id = 12;
+	f.type = WIRE_T_SEND;
+	f.u.resp.status = 200;
+	f.u.resp.ts = 1764160000000;
+	s = wire_build(&f, &len, NULL);
+	assert_string_equal(s, "{\"id\":12,\"type\":\"send\",\"status\":200,\"ts\":1764160000000}");
+	free(s);
+	f.u.resp.ts = -1;
+	assert_null(wire_build(&f, &len, NULL));
+}
+
 static void
 test_largest_envelope_fits_in_a_frame(void **state)
 {
@@ -1169,6 +1439,9 @@ main(void)
 	    cmocka_unit_test(test_success_responses_roundtrip),
 	    cmocka_unit_test(test_error_responses_roundtrip_with_mismatch_lists),
 	    cmocka_unit_test(test_pushes_roundtrip),
+	    cmocka_unit_test(test_direct_reading_agrees_with_jansson),
+	    cmocka_unit_test(test_direct_reading_refuses_what_jansson_refuses),
+	    cmocka_unit_test(test_per_message_frames_have_the_exact_text),
 	    cmocka_unit_test(test_largest_envelope_fits_in_a_frame),
 	    cmocka_unit_test(test_parse_refuses_garbage),
 	    cmocka_unit_test(test_parse_refuses_every_truncation_of_a_valid_frame),

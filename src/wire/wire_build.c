@@ -313,14 +313,247 @@ b_check(const char *s, size_t len, struct err *e)
 	return 0;
 }
 
+/* ---- the per-message frames, written directly ----
+ * The relay sends an envelope push and a 200 answer for every message.
+ * Every value in them is a number, a checked account name, a fixed token
+ * or base64, none of which JSON needs to escape, so once the values pass
+ * the parser's own range checks the text is valid by construction: no
+ * jansson tree and no parse-back. Anything else, or any value out of
+ * range, goes the generic way, which reports the error. */
+
+struct b_text {
+	char *p;
+	size_t len, cap;
+};
+
+static void
+b_text_raw(struct b_text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		t->cap = (t->len + n + 1) * 2;
+		t->p = xrealloc(t->p, t->cap);
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static void
+b_text_lit(struct b_text *t, const char *s)
+{
+	b_text_raw(t, s, strlen(s));
+}
+
+static void
+b_text_uint(struct b_text *t, uint64_t v)
+{
+	char digits[24];
+	size_t i = sizeof digits;
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	b_text_raw(t, digits + i, sizeof digits - i);
+}
+
+/* "key": at the start of a member (the first member has no comma). */
+static void
+b_text_key(struct b_text *t, const char *key)
+{
+	if (t->len > 1)
+		b_text_raw(t, ",", 1);
+	b_text_raw(t, "\"", 1);
+	b_text_lit(t, key);
+	b_text_raw(t, "\":", 2);
+}
+
+static void
+b_text_str(struct b_text *t, const char *s)
+{
+	b_text_raw(t, "\"", 1);
+	b_text_lit(t, s);
+	b_text_raw(t, "\"", 1);
+}
+
+static void
+b_text_b64(struct b_text *t, const uint8_t *p, size_t n)
+{
+	char *b64 = b64_encode(p, n);
+
+	b_text_str(t, b64);
+	free(b64); /* ciphertext: nothing to wipe */
+}
+
+static int
+b_fast_message_ok(const struct wire_message *m)
+{
+	return m->device >= 1 && m->device <= WIRE_DEVICE_MAX && m->registration_id >= 1 &&
+	       m->registration_id <= WIRE_REG_ID_MAX && wire_msg_type_name(m->type) != NULL &&
+	       m->content != NULL && m->content_len >= 1 && m->content_len <= WIRE_MAX_CONTENT;
+}
+
+/* A send to one account: {"id","type","msg_id","to","messages":[...]}. */
+static int
+b_fast_send(struct b_text *t, const struct wire_frame *f)
+{
+	const struct wire_send *sd = f->u.req.u.send.sends;
+	size_t i, j, need = 128;
+
+	if (f->u.req.u.send.n_sends != 1 || sd == NULL ||
+	    !wire_msg_id_valid(f->u.req.u.send.msg_id) || !wire_name_valid(sd->to) ||
+	    sd->n_messages > WIRE_MAX_MESSAGES || (sd->n_messages > 0 && sd->messages == NULL))
+		return -1;
+	for (i = 0; i < sd->n_messages; i++) {
+		if (!b_fast_message_ok(&sd->messages[i]))
+			return -1;
+		for (j = 0; j < i; j++)
+			if (sd->messages[j].device == sd->messages[i].device)
+				return -1;
+		need += 96 + b64_encoded_len(sd->messages[i].content_len);
+	}
+	if (need > WIRE_MAX_FRAME)
+		return -1;
+	t->cap = need;
+	t->p = xmalloc(t->cap);
+	b_text_lit(t, "{\"id\":");
+	b_text_uint(t, f->id);
+	b_text_lit(t, ",\"type\":\"send\",\"msg_id\":");
+	b_text_str(t, f->u.req.u.send.msg_id);
+	b_text_key(t, "to");
+	b_text_str(t, sd->to);
+	b_text_lit(t, ",\"messages\":[");
+	for (i = 0; i < sd->n_messages; i++) {
+		const struct wire_message *m = &sd->messages[i];
+		b_text_lit(t, i == 0 ? "{\"device\":" : ",{\"device\":");
+		b_text_uint(t, m->device);
+		b_text_key(t, "registration_id");
+		b_text_uint(t, m->registration_id);
+		b_text_key(t, "type");
+		b_text_str(t, wire_msg_type_name(m->type));
+		b_text_key(t, "content");
+		b_text_b64(t, m->content, m->content_len);
+		b_text_raw(t, "}", 1);
+	}
+	b_text_raw(t, "]}", 2);
+	return 0;
+}
+
+static int
+b_fast_ack(struct b_text *t, const struct wire_frame *f)
+{
+	size_t i, n = f->u.req.u.ack.n_ids;
+
+	if (n < 1 || n > WIRE_MAX_ACK || f->u.req.u.ack.ids == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (f->u.req.u.ack.ids[i] < 1 || f->u.req.u.ack.ids[i] > WIRE_INT_MAX)
+			return -1;
+	t->cap = 48 + n * 17;
+	t->p = xmalloc(t->cap);
+	b_text_lit(t, "{\"id\":");
+	b_text_uint(t, f->id);
+	b_text_lit(t, ",\"type\":\"ack\",\"ids\":[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			b_text_raw(t, ",", 1);
+		b_text_uint(t, f->u.req.u.ack.ids[i]);
+	}
+	b_text_raw(t, "]}", 2);
+	return 0;
+}
+
+static int
+b_fast_envelope(struct b_text *t, const struct wire_envelope *env)
+{
+	if (env->id < 1 || env->id > WIRE_INT_MAX || !wire_name_valid(env->from) ||
+	    env->from_device < 1 || env->from_device > WIRE_DEVICE_MAX ||
+	    env->from_registration_id < 1 || env->from_registration_id > WIRE_REG_ID_MAX ||
+	    wire_msg_type_name(env->type) == NULL || env->ts < 0 ||
+	    (uint64_t)env->ts > WIRE_INT_MAX || env->content == NULL || env->content_len < 1 ||
+	    env->content_len > WIRE_MAX_CONTENT)
+		return -1;
+	t->cap = 192 + b64_encoded_len(env->content_len);
+	t->p = xmalloc(t->cap);
+	b_text_lit(t, "{\"push\":\"envelope\"");
+	b_text_key(t, "id");
+	b_text_uint(t, env->id);
+	b_text_key(t, "from");
+	b_text_str(t, env->from);
+	b_text_key(t, "from_device");
+	b_text_uint(t, env->from_device);
+	b_text_key(t, "from_registration_id");
+	b_text_uint(t, env->from_registration_id);
+	b_text_key(t, "type");
+	b_text_str(t, wire_msg_type_name(env->type));
+	b_text_key(t, "ts");
+	b_text_uint(t, (uint64_t)env->ts);
+	b_text_key(t, "content");
+	b_text_b64(t, env->content, env->content_len);
+	b_text_raw(t, "}", 1);
+	return 0;
+}
+
+/* The 200 answer to a send or an ack. */
+static int
+b_fast_ok(struct b_text *t, const struct wire_frame *f)
+{
+	int has_ts = f->type == WIRE_T_SEND || f->type == WIRE_T_SEND_MULTI;
+
+	if ((!has_ts && f->type != WIRE_T_ACK) ||
+	    (has_ts && (f->u.resp.ts < 0 || (uint64_t)f->u.resp.ts > WIRE_INT_MAX)))
+		return -1;
+	t->cap = 96;
+	t->p = xmalloc(t->cap);
+	b_text_lit(t, "{\"id\":");
+	b_text_uint(t, f->id);
+	b_text_key(t, "type");
+	b_text_str(t, wire_type_name(f->type));
+	b_text_lit(t, ",\"status\":200");
+	if (has_ts) {
+		b_text_key(t, "ts");
+		b_text_uint(t, (uint64_t)f->u.resp.ts);
+	}
+	b_text_raw(t, "}", 1);
+	return 0;
+}
+
+/* Write f directly if it is one of the frames above; NULL if it is not. */
+static char *
+b_fast(const struct wire_frame *f, size_t *len_out)
+{
+	struct b_text t = {NULL, 0, 0};
+	int rc = -1;
+
+	if (f->kind == WIRE_PUSH && f->push == WIRE_P_ENVELOPE)
+		rc = b_fast_envelope(&t, &f->u.push.envelope);
+	else if (f->id < 1 || f->id > WIRE_INT_MAX)
+		rc = -1;
+	else if (f->kind == WIRE_RESPONSE && f->u.resp.status == 200)
+		rc = b_fast_ok(&t, f);
+	else if (f->kind == WIRE_REQUEST && f->type == WIRE_T_SEND)
+		rc = b_fast_send(&t, f);
+	else if (f->kind == WIRE_REQUEST && f->type == WIRE_T_ACK)
+		rc = b_fast_ack(&t, f);
+	if (rc < 0)
+		return NULL;
+	if (len_out != NULL)
+		*len_out = t.len;
+	return t.p;
+}
+
 char *
 wire_build(const struct wire_frame *f, size_t *len_out, struct err *e)
 {
-	json_t *o = json_object();
+	json_t *o;
 	const char *name;
 	char *s;
 	size_t len;
 	int bad = 0;
+
+	if ((s = b_fast(f, len_out)) != NULL)
+		return s;
+	o = json_object();
 
 	switch (f->kind) {
 	case WIRE_REQUEST:
