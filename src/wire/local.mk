@@ -4,7 +4,8 @@ noinst_LIBRARIES += libsottowire.a
 libsottowire_a_SOURCES = \
 	src/wire/b64.c src/wire/b64.h \
 	src/wire/wire.c src/wire/wire.h \
-	src/wire/wire_parse.c src/wire/wire_build.c src/wire/wire_http.c
+	src/wire/wire_parse.c src/wire/wire_fast.c src/wire/wire_int.h \
+	src/wire/wire_build.c src/wire/wire_http.c
 libsottowire_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 
 dist_man_MANS += man/sotto-protocol.7
