@@ -266,12 +266,21 @@ engine_conn_closed(struct engine_conn *conn)
 	if (conn->next != NULL)
 		conn->next->prev = conn->prev;
 	eng->nconns--;
+	lws_sul_cancel(&conn->rearm);
 	ipc_conn_clear(&conn->io); /* lws closes the descriptor */
 	free(conn);
 	if (!eng->stopping)
 		engine_emit(eng, "frontend.detached",
 		            json_pack("{s:I}", "frontends", (json_int_t)eng->nconns));
 	engine_frontends_changed(eng);
+}
+
+static void
+engine_conn_rearm(lws_sorted_usec_list_t *sul)
+{
+	struct engine_conn *conn = lws_container_of(sul, struct engine_conn, rearm);
+
+	lws_callback_on_writable(conn->wsi);
 }
 
 int
@@ -297,7 +306,7 @@ engine_conn_callback(struct lws *wsi, enum lws_callback_reasons reason, struct e
 		if (conn->doomed || ipc_conn_flush(&conn->io, &e) < 0)
 			return -1;
 		if (ipc_conn_pending(&conn->io)) {
-			lws_callback_on_writable(wsi);
+			lws_sul_schedule(lws_get_context(wsi), 0, &conn->rearm, engine_conn_rearm, 1);
 			return 0;
 		}
 		if (conn->paused && !conn->io.eof) {

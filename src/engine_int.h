@@ -36,6 +36,9 @@ struct engine_conn {
 	bool subscribed;
 	bool paused; /* reading stopped until output drains */
 	bool doomed; /* close as soon as possible */
+	/* Asks for the next WRITEABLE from outside the callback: libwebsockets
+	 * 4.1 drops a request made inside a raw file's WRITEABLE callback. */
+	lws_sorted_usec_list_t rearm;
 };
 
 struct engine_req {
