@@ -191,13 +191,11 @@ msg_methods_recv(struct engine_req *req, json_t *params, void *ctx)
 	struct msg *m = c->msg;
 	bool follow = json_is_true(json_object_get(params, "follow"));
 	json_t *jt = json_object_get(params, "timeout");
-	struct history_message *list = NULL;
 	struct lws_context *lws = msg_lws(m);
 	int64_t cursor = 0, timeout = json_is_integer(jt) ? json_integer_value(jt) : -1;
 	struct msg_waiter *w;
-	size_t n = 0;
 	struct err e;
-	bool backlog;
+	bool backlog, pending = false;
 
 	if (!msg_methods_ready(c, req))
 		return;
@@ -209,12 +207,11 @@ msg_methods_recv(struct engine_req *req, json_t *params, void *ctx)
 	          (c->conn == CORE_CONN_CONNECTING || c->conn == CORE_CONN_CONNECTED);
 	if (!follow) {
 		if (kv_get_int(c->db, MSG_RECV_CURSOR, 0, &cursor, &e) < 0 ||
-		    msg_methods_unreturned(m, cursor, &list, &n, &e) < 0) {
+		    history_has_incoming_after(c->db, cursor, &pending, &e) < 0) {
 			msg_fail(req, &e);
 			return;
 		}
-		history_messages_free(list, n);
-		if (!backlog && (n > 0 || timeout <= 0 || lws == NULL)) {
+		if (!backlog && (pending || timeout <= 0 || lws == NULL)) {
 			msg_methods_recv_answer(m, req);
 			return;
 		}
@@ -242,24 +239,22 @@ msg_methods_recv(struct engine_req *req, json_t *params, void *ctx)
 void
 msg_methods_caught_up(struct msg *m)
 {
-	struct history_message *list = NULL;
 	struct msg_waiter *w, *next;
 	int64_t cursor = 0;
-	size_t n = 0;
+	bool pending = false;
 	struct err e;
 
 	m->caught_up = true;
 	if (m->c->db == NULL || kv_get_int(m->c->db, MSG_RECV_CURSOR, 0, &cursor, &e) < 0 ||
-	    msg_methods_unreturned(m, cursor, &list, &n, &e) < 0)
-		n = 0;
-	history_messages_free(list, n);
+	    history_has_incoming_after(m->c->db, cursor, &pending, &e) < 0)
+		pending = false;
 	for (w = m->waiters; w != NULL; w = next) {
 		next = w->next;
 		if (!w->catchup)
 			continue;
 		w->catchup = false;
 		/* Nothing came and a timeout was asked for: keep waiting. */
-		if (n == 0 && w->linger)
+		if (!pending && w->linger)
 			continue;
 		msg_methods_recv_answer(m, w->req);
 		msg_methods_waiter_remove(w);

@@ -419,3 +419,23 @@ history_delete(struct db *db, int64_t id, struct err *e)
 		return err_set(e, ERR_NOTFOUND, "no message %lld", (long long)id);
 	return 0;
 }
+
+int
+history_has_incoming_after(struct db *db, int64_t after, bool *out, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_prepare(db, "SELECT 1 FROM messages WHERE id > ? AND direction = ? LIMIT 1", e);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, HISTORY_IN);
+	rc = db_step_row(db, st, "looking for new messages", e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		sqlite3_reset(st);
+	*out = rc == 1;
+	return 0;
+}

@@ -57,6 +57,10 @@ int history_insert_incoming(struct db *db, const struct history_message *m, int6
 int history_insert_outgoing(struct db *db, const struct history_message *m, int64_t *id,
                             struct err *e);
 
+/* Whether any incoming message has an id above after (cheap: no rows are
+ * loaded). */
+int history_has_incoming_after(struct db *db, int64_t after, bool *out, struct err *e);
+
 /* One message; ERR_NOTFOUND. Free with history_message_clear(). */
 int history_get(struct db *db, int64_t id, struct history_message *out, struct err *e);
 /* The id of our outgoing message with client_id; ERR_NOTFOUND. */

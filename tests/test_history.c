@@ -152,6 +152,24 @@ test_history_rejects_unknown_conversation_and_missing_ids(void **state)
 }
 
 static void
+test_history_has_incoming_after_ignores_outgoing_and_older(void **state)
+{
+	struct fixture *f = *state;
+	int64_t conv = bob(f->db), in_id;
+	bool pending = true;
+	struct err e;
+
+	/* The fixture is shared: ours are the newest rows. */
+	in_id = incoming(f->db, conv, "r-pending-1", "to be read");
+	outgoing(f->db, conv, "c-pending-1", "our reply");
+	assert_int_equal(history_has_incoming_after(f->db, in_id - 1, &pending, &e), 0);
+	assert_true(pending);
+	/* Past the incoming one only our own message is left. */
+	assert_int_equal(history_has_incoming_after(f->db, in_id, &pending, &e), 0);
+	assert_false(pending);
+}
+
+static void
 test_history_state_only_moves_forward(void **state)
 {
 	struct fixture *f = *state;
@@ -368,6 +386,7 @@ main(void)
 	    cmocka_unit_test(test_history_outgoing_client_id_is_unique),
 	    cmocka_unit_test(test_history_rejects_unknown_conversation_and_missing_ids),
 	    cmocka_unit_test(test_history_state_only_moves_forward),
+	    cmocka_unit_test(test_history_has_incoming_after_ignores_outgoing_and_older),
 	    cmocka_unit_test(test_history_search_is_literal_and_scoped),
 	    cmocka_unit_test(test_history_expire_deletes_due_messages_only),
 	    cmocka_unit_test(test_history_rollback_undoes_session_and_message),
