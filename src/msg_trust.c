@@ -233,7 +233,6 @@ msg_trust_mark_read(struct engine_req *req, json_t *params, void *ctx)
 	struct conversations_entry conv;
 	struct history_message *list = NULL;
 	size_t n = 0, i, nids = 0;
-	int64_t *changed;
 	char **ids;
 	bool moved;
 	struct err e;
@@ -262,23 +261,23 @@ msg_trust_mark_read(struct engine_req *req, json_t *params, void *ctx)
 		return;
 	}
 	ids = xcalloc(n + 1, sizeof *ids);
-	changed = xcalloc(n + 1, sizeof *changed);
 	for (i = 0; i < n; i++) {
 		if (list[i].direction != HISTORY_IN || list[i].state != HISTORY_RECEIVED)
 			continue;
 		if (history_set_state(c->db, list[i].id, HISTORY_READ, &moved, &e) < 0)
 			goto fail;
-		if (moved && msg_json_peer_msg_id(&list[i]) != NULL) {
-			changed[nids] = list[i].id;
+		if (moved && msg_json_peer_msg_id(&list[i]) != NULL)
 			ids[nids++] = (char *)msg_json_peer_msg_id(&list[i]);
-		}
 	}
 	if (conversations_mark_read(c->db, conv.id, &e) < 0 || db_commit(c->db, &e) < 0)
 		goto fail;
-	for (i = 0; i < nids; i++)
-		msg_emit(c->msg, "message.state",
-		         json_pack("{s:I,s:s,s:s}", "id", (json_int_t)changed[i], "msg_id", ids[i],
-		                   "state", "read"));
+	/* One event for the lot, not one per message: a first open of a long
+	 * unread conversation marks thousands, and every frontend only needs
+	 * to know the conversation is read up to here. */
+	if (nids > 0)
+		msg_emit(c->msg, "conversation.read",
+		         json_pack("{s:I,s:I,s:I}", "conversation", (json_int_t)conv.id, "up_to_id",
+		                   (json_int_t)json_integer_value(ju), "count", (json_int_t)nids));
 	if (conv.kind == CONVERSATIONS_DIRECT)
 		msg_send_receipt(c->msg, conv.peer, CONTENT_RECEIPT_READ, ids, nids);
 	engine_req_reply(req, json_object());
@@ -289,7 +288,6 @@ fail:
 	msg_fail(req, &e);
 out:
 	free(ids);
-	free(changed);
 	history_messages_free(list, n);
 	conversations_entry_clear(&conv);
 }

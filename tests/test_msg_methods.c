@@ -263,6 +263,12 @@ test_msg_methods_mark_read_clears_unread_and_sends_read_receipts(void **state)
 	r = call_ok(&bob, "conversations", json_object());
 	assert_int_equal(num(json_array_get(json_object_get(r, "conversations"), 0), "unread"), 0);
 	json_decref(r);
+	/* One event tells every frontend, however many messages it covered. */
+	assert_int_equal(h_count_events(&bob, "conversation.read"), 1);
+	r = h_event(&bob, "conversation.read"); /* borrowed */
+	assert_non_null(r);
+	assert_int_equal(num(r, "conversation"), conv);
+	assert_int_equal(num(r, "count"), 2);
 	r = call_ok(&bob, "history", json_pack("{s:s}", "with", "alice"));
 	assert_string_equal(str(json_array_get(json_object_get(r, "messages"), 1), "state"),
 	                    "read");

@@ -117,6 +117,15 @@ app_events_one(struct app *a, json_t *note)
 		app_events_message(a, data);
 	} else if (strcmp(type, "message.state") == 0) {
 		app_events_state(a, data);
+	} else if (strcmp(type, "conversation.read") == 0) {
+		/* Read here or in another frontend: the unread count goes. */
+		json_t *jc = json_object_get(data, "conversation");
+		long i = convlist_find(&a->list, json_is_integer(jc) ? json_integer_value(jc) : 0,
+		                       NULL);
+		if (i >= 0) {
+			convlist_mark_read(&a->list, (size_t)i);
+			a->dirty |= APP_DIRTY_LIST | APP_DIRTY_STATUS;
+		}
 	} else if (strcmp(type, "identity.changed") == 0) {
 		app_events_identity(a, data);
 	} else if (strcmp(type, "connection") == 0) {
