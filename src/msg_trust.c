@@ -231,10 +231,10 @@ msg_trust_mark_read(struct engine_req *req, json_t *params, void *ctx)
 	json_t *jc = json_object_get(params, "conversation");
 	json_t *ju = json_object_get(params, "up_to_id");
 	struct conversations_entry conv;
-	struct history_message *list = NULL;
-	size_t n = 0, i, nids = 0;
-	char **ids;
-	bool moved;
+	struct history_message h = {0};
+	char **client_ids = NULL;
+	const char **ids;
+	size_t n = 0, i;
 	struct err e;
 
 	if (c->db == NULL) {
@@ -252,43 +252,37 @@ msg_trust_mark_read(struct engine_req *req, json_t *params, void *ctx)
 		msg_fail(req, &e);
 		return;
 	}
-	if (history_page_before(c->db, conv.id, json_integer_value(ju) + 1, MSG_LIST_MAX, &list, &n,
-	                        &e) < 0 ||
-	    db_begin(c->db, &e) < 0) {
+	if (db_begin(c->db, &e) < 0 ||
+	    history_mark_read(c->db, conv.id, json_integer_value(ju), MSG_LIST_MAX, &client_ids, &n,
+	                      &e) < 0 ||
+	    conversations_mark_read(c->db, conv.id, &e) < 0 || db_commit(c->db, &e) < 0) {
+		if (db_depth(c->db) > 0)
+			db_rollback(c->db, NULL);
 		conversations_entry_clear(&conv);
-		history_messages_free(list, n);
 		msg_fail(req, &e);
 		return;
 	}
+	/* Receipts name the sender's message ids (the part after "peer/"). */
 	ids = xcalloc(n + 1, sizeof *ids);
+	h.direction = HISTORY_IN;
 	for (i = 0; i < n; i++) {
-		if (list[i].direction != HISTORY_IN || list[i].state != HISTORY_RECEIVED)
-			continue;
-		if (history_set_state(c->db, list[i].id, HISTORY_READ, &moved, &e) < 0)
-			goto fail;
-		if (moved && msg_json_peer_msg_id(&list[i]) != NULL)
-			ids[nids++] = (char *)msg_json_peer_msg_id(&list[i]);
+		h.client_id = client_ids[i];
+		ids[i] = msg_json_peer_msg_id(&h);
 	}
-	if (conversations_mark_read(c->db, conv.id, &e) < 0 || db_commit(c->db, &e) < 0)
-		goto fail;
 	/* One event for the lot, not one per message: a first open of a long
 	 * unread conversation marks thousands, and every frontend only needs
 	 * to know the conversation is read up to here. */
-	if (nids > 0)
+	if (n > 0)
 		msg_emit(c->msg, "conversation.read",
 		         json_pack("{s:I,s:I,s:I}", "conversation", (json_int_t)conv.id, "up_to_id",
-		                   (json_int_t)json_integer_value(ju), "count", (json_int_t)nids));
-	if (conv.kind == CONVERSATIONS_DIRECT)
-		msg_send_receipt(c->msg, conv.peer, CONTENT_RECEIPT_READ, ids, nids);
+		                   (json_int_t)json_integer_value(ju), "count", (json_int_t)n));
+	if (conv.kind == CONVERSATIONS_DIRECT && n > 0)
+		msg_send_receipt(c->msg, conv.peer, CONTENT_RECEIPT_READ, (char **)ids, n);
 	engine_req_reply(req, json_object());
-	goto out;
-fail:
-	if (db_depth(c->db) > 0)
-		db_rollback(c->db, NULL);
-	msg_fail(req, &e);
-out:
 	free(ids);
-	history_messages_free(list, n);
+	for (i = 0; i < n; i++)
+		free(client_ids[i]);
+	free(client_ids);
 	conversations_entry_clear(&conv);
 }
 

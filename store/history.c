@@ -439,3 +439,59 @@ history_has_incoming_after(struct db *db, int64_t after, bool *out, struct err *
 	*out = rc == 1;
 	return 0;
 }
+
+int
+history_mark_read(struct db *db, int64_t conversation, int64_t up_to_id, size_t max,
+                  char ***client_ids, size_t *n, struct err *e)
+{
+	char **ids = NULL;
+	size_t len = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	*client_ids = NULL;
+	*n = 0;
+	st = db_prepare(db,
+	                "SELECT client_id FROM messages WHERE conversation_id = ? AND id <= ?"
+	                " AND direction = ? AND state = ? ORDER BY id DESC LIMIT ?",
+	                e);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, conversation);
+	sqlite3_bind_int64(st, 2, up_to_id);
+	sqlite3_bind_int(st, 3, HISTORY_IN);
+	sqlite3_bind_int(st, 4, HISTORY_RECEIVED);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)max);
+	while ((rc = db_step_row(db, st, "listing unread messages", e)) == 1) {
+		char *id = db_column_strdup(st, 0);
+		if (id == NULL)
+			continue;
+		ids = xreallocarray(ids, len + 1, sizeof *ids);
+		ids[len++] = id;
+	}
+	if (rc == 0) {
+		st = db_prepare(db,
+		                "UPDATE messages SET state = ? WHERE conversation_id = ? AND id <= ?"
+		                " AND direction = ? AND state = ?",
+		                e);
+		if (st == NULL)
+			rc = -1;
+	}
+	if (rc == 0) {
+		sqlite3_bind_int(st, 1, HISTORY_READ);
+		sqlite3_bind_int64(st, 2, conversation);
+		sqlite3_bind_int64(st, 3, up_to_id);
+		sqlite3_bind_int(st, 4, HISTORY_IN);
+		sqlite3_bind_int(st, 5, HISTORY_RECEIVED);
+		rc = db_step_done(db, st, "marking messages read", e);
+	}
+	if (rc < 0) {
+		while (len > 0)
+			free(ids[--len]);
+		free(ids);
+		return -1;
+	}
+	*client_ids = ids;
+	*n = len;
+	return 0;
+}

@@ -57,6 +57,13 @@ int history_insert_incoming(struct db *db, const struct history_message *m, int6
 int history_insert_outgoing(struct db *db, const struct history_message *m, int64_t *id,
                             struct err *e);
 
+/* Mark every incoming message of the conversation up to up_to_id that is
+ * still RECEIVED as READ, in one statement. *client_ids (*n of them, the
+ * caller frees each and the array) are the client ids of the newest max of
+ * those, for read receipts. */
+int history_mark_read(struct db *db, int64_t conversation, int64_t up_to_id, size_t max,
+                      char ***client_ids, size_t *n, struct err *e);
+
 /* Whether any incoming message has an id above after (cheap: no rows are
  * loaded). */
 int history_has_incoming_after(struct db *db, int64_t after, bool *out, struct err *e);
