@@ -114,6 +114,13 @@ rss_kb()
 	awk '/^VmRSS/ { print $2 }' "/proc/$1/status"
 }
 
+# Proportional set size: shared pages (libc, libcrypto...) split among the
+# processes mapping them, so a sum over processes counts them once.
+pss_kb()
+{
+	awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup"
+}
+
 # top_mappings PID: the largest resident mappings, summed by file name.
 top_mappings()
 {
@@ -335,6 +342,8 @@ for ((run = 1; run <= RUNS; run++)); do
 	if [ "$run" -eq "$RUNS" ]; then
 		UI_RSS=$(rss_kb "$UI_PID")
 		ENGINE_RSS=$(rss_kb "$ENGINE_PID")
+		UI_PSS=$(pss_kb "$UI_PID")
+		ENGINE_PSS=$(pss_kb "$ENGINE_PID")
 		UI_RSS_LINE=$(rss_line "$UI_PID")
 		ENGINE_RSS_LINE=$(rss_line "$ENGINE_PID")
 		UI_TOP=$(top_mappings "$UI_PID")
@@ -371,7 +380,8 @@ echo "   UI     (pid $UI_PID): $UI_RSS_LINE"
 echo "   engine (pid $ENGINE_PID): $ENGINE_RSS_LINE"
 echo "   engine before any UI:    $ENGINE_IDLE"
 echo "   engine after 1st open:   $ENGINE_OPEN1"
-echo "   sum VmRSS: $((UI_RSS + ENGINE_RSS)) kB = $(ms $(((UI_RSS + ENGINE_RSS) * 1000 / 1024))) MB"
+echo "   sum VmRSS: $((UI_RSS + ENGINE_RSS)) kB = $(ms $(((UI_RSS + ENGINE_RSS) * 1000 / 1024))) MB (shared libraries counted in both)"
+echo "   sum Pss:   $((UI_PSS + ENGINE_PSS)) kB = $(ms $(((UI_PSS + ENGINE_PSS) * 1000 / 1024))) MB (UI $UI_PSS kB + engine $ENGINE_PSS kB; shared pages counted once)"
 echo "   largest UI mappings:     $UI_TOP"
 echo "   largest engine mappings: $ENGINE_TOP"
 if [ -n "${BENCH_SHOW_SCREEN:-}" ]; then

@@ -470,9 +470,12 @@ history_mark_read(struct db *db, int64_t conversation, int64_t up_to_id, size_t 
 		ids[len++] = id;
 	}
 	if (rc == 0) {
+		/* Bounded like the receipts: one open must not rewrite every
+		 * page of a 100k-message history in one transaction. */
 		st = db_prepare(db,
-		                "UPDATE messages SET state = ? WHERE conversation_id = ? AND id <= ?"
-		                " AND direction = ? AND state = ?",
+		                "UPDATE messages SET state = ? WHERE id IN (SELECT id FROM messages"
+		                " WHERE conversation_id = ? AND id <= ? AND direction = ? AND state = ?"
+		                " ORDER BY id DESC LIMIT ?)",
 		                e);
 		if (st == NULL)
 			rc = -1;
@@ -483,6 +486,7 @@ history_mark_read(struct db *db, int64_t conversation, int64_t up_to_id, size_t 
 		sqlite3_bind_int64(st, 3, up_to_id);
 		sqlite3_bind_int(st, 4, HISTORY_IN);
 		sqlite3_bind_int(st, 5, HISTORY_RECEIVED);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)max);
 		rc = db_step_done(db, st, "marking messages read", e);
 	}
 	if (rc < 0) {

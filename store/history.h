@@ -57,10 +57,11 @@ int history_insert_incoming(struct db *db, const struct history_message *m, int6
 int history_insert_outgoing(struct db *db, const struct history_message *m, int64_t *id,
                             struct err *e);
 
-/* Mark every incoming message of the conversation up to up_to_id that is
- * still RECEIVED as READ, in one statement. *client_ids (*n of them, the
- * caller frees each and the array) are the client ids of the newest max of
- * those, for read receipts. */
+/* Mark the newest max incoming messages of the conversation up to
+ * up_to_id that are still RECEIVED as READ, in one statement (older ones
+ * keep their state: the conversation's unread count is cleared apart).
+ * *client_ids (*n of them, the caller frees each and the array) are their
+ * client ids, for read receipts. */
 int history_mark_read(struct db *db, int64_t conversation, int64_t up_to_id, size_t max,
                       char ***client_ids, size_t *n, struct err *e);
 
