@@ -116,7 +116,9 @@ struct msg {
 	struct core *c;
 	struct msg_hooks hooks;
 	bool has_hooks;
-	struct msg_job *jobs;
+	/* Oldest first: a flush after reconnecting resends in the order the
+	 * user wrote, so the peer sees them in order. */
+	struct msg_job *jobs, *jobs_tail;
 	struct msg_held *held;
 	/* Receive batch: one open transaction over several envelopes. */
 	struct msg_batch_item *batch;

@@ -104,10 +104,12 @@ msg_job_new(struct msg *m, enum msg_job_kind kind, const char *client_id, int64_
 	snprintf(job->client_id, sizeof job->client_id, "%s", client_id);
 	job->history_id = history_id;
 	job->to = xstrdup(to);
-	job->next = m->jobs;
-	if (m->jobs != NULL)
-		m->jobs->prev = job;
-	m->jobs = job;
+	job->prev = m->jobs_tail;
+	if (m->jobs_tail != NULL)
+		m->jobs_tail->next = job;
+	else
+		m->jobs = job;
+	m->jobs_tail = job;
 	return job;
 }
 
@@ -152,6 +154,8 @@ msg_job_unlink(struct msg_job *job)
 		m->jobs = job->next;
 	if (job->next != NULL)
 		job->next->prev = job->prev;
+	else
+		m->jobs_tail = job->prev;
 	job->prev = job->next = NULL;
 }
 

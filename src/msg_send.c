@@ -398,7 +398,7 @@ msg_send_free_all(struct msg *m)
 		if (!job->in_flight)
 			msg_job_free(job);
 	}
-	m->jobs = NULL;
+	m->jobs = m->jobs_tail = NULL;
 }
 
 int

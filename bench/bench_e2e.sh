@@ -1,0 +1,113 @@
+#!/bin/bash
+# bench_e2e: end-to-end figures through a real sotto-relay on loopback with
+# real engines (encrypt -> relay -> decrypt -> commit -> ack): messages per
+# second, latency percentiles, and the catch-up rate of a deep offline
+# queue. Prints figures only; never passes or fails on time.
+# Run: make bench-e2e (or top_builddir=BUILD bash bench/bench_e2e.sh).
+. "$(dirname "$0")/../tests/integ/lib.sh"
+
+M=${BENCH_M:-2000}         # pipelined messages for throughput
+P=${BENCH_P:-200}          # one-at-a-time messages for latency
+Q=${BENCH_Q:-10000}        # messages queued while the receiver is offline
+
+# percentiles FILE: p50 p90 p99 max of a column of integers.
+percentiles()
+{
+	sort -n "$1" | awk '
+		function at(p,  i) {
+			i = int(p * NR + 0.999999) # nearest rank
+			return v[i < 1 ? 1 : i > NR ? NR : i]
+		}
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print "n/a (no received_ms)"; exit }
+			printf "p50 %d ms, p90 %d ms, p99 %d ms, max %d ms (n=%d)\n",
+				at(0.50), at(0.90), at(0.99), v[NR], NR
+		}'
+}
+
+# latencies PROFILE PEER SKIP: received_ms - sent_ms of the incoming
+# messages after the first SKIP.
+latencies()
+{
+	history_json "$1" --with "$2" |
+		jq -r 'select(.direction == "in" and .received_ms != null) | .received_ms - .sent_ms' |
+		tail -n +$(($3 + 1))
+}
+
+last_received_ms()
+{
+	history_json "$1" --with "$2" |
+		jq -s '[.[] | select(.direction == "in") | .received_ms // 0] | max // 0'
+}
+
+first_received_ms()
+{
+	history_json "$1" --with "$2" |
+		jq -s "[.[] | select(.direction == \"in\") | .received_ms // 0] | .[$3:] | min // 0"
+}
+
+relay_start --max-queue $((Q * 2))
+profile_register alice
+profile_register bob
+engine_start alice
+engine_start bob
+gen_texts "warm" 1 1 >"$T/alice.sent"
+gen_texts "warm" 1 1 >"$T/bob.sent"
+warm_up
+
+echo "sotto end-to-end benchmark (relay and two engines on loopback, $(nproc) CPUs)"
+
+# 1. Latency, one message at a time (each send waits for the relay's ack).
+gen_texts "paced" 1 "$P" | send_requests bob 1 >"$T/paced.req"
+: >"$T/paced.rpc"
+while IFS= read -r line; do
+	printf '%s\n' "$line" | sotto_as alice rpc >>"$T/paced.rpc" 2>>"$T/alice.rpc.err" ||
+		fail "paced send"
+done <"$T/paced.req"
+wait_until 60 "bob to receive the paced messages" has_incoming bob alice $((1 + P))
+latencies bob alice 1 >"$T/paced.lat"
+echo "latency, one at a time ($P messages): $(percentiles "$T/paced.lat")"
+
+# 2. Throughput and latency under load: M requests pipelined on one rpc.
+gen_texts "load" 1 "$M" | send_requests bob 1 >"$T/load.req"
+t0=$(now_ms)
+rpc_batch alice "$T/load.req" "$T/load.rpc"
+t_sent=$(now_ms) # every send answered: acked, or "sending" after the engine's wait
+wait_until 120 "bob to receive the pipelined messages" has_incoming bob alice $((1 + P + M))
+t_last=$(last_received_ms bob alice)
+latencies bob alice $((1 + P)) >"$T/load.lat"
+echo "pipelined ($M messages on one rpc session):"
+echo "  send answers: $((M * 1000 / (t_sent - t0 > 0 ? t_sent - t0 : 1))) msg/s ($(jq -s '[.[] | select(.result.message.state == "sending")] | length' "$T/load.rpc") answered \"sending\")"
+if [ "$t_last" -gt "$t0" ]; then
+	echo "  end to end (first send to last commit at bob): $((M * 1000 / (t_last - t0))) msg/s"
+fi
+echo "  latency: $(percentiles "$T/load.lat")"
+
+# 3. Catch-up: Q messages queued while bob is offline.
+engine_stop bob
+wait_until 20 "bob's engine to stop" engine_gone bob
+gen_texts "queued" 1 "$Q" | send_requests bob 1 >"$T/queued.req"
+relay_holds_queue()
+{
+	[ "$(relay_queue_len bob)" -ge "$Q" ]
+}
+t0=$(now_ms)
+rpc_batch alice "$T/queued.req" "$T/queued.rpc"
+# Sends answered "sending" are still on their way: wait for all of them.
+wait_until 300 "the relay to hold $Q envelopes for bob" relay_holds_queue
+t1=$(now_ms)
+echo "offline queue: $Q sends stored by the relay at $((Q * 1000 / (t1 - t0 > 0 ? t1 - t0 : 1))) msg/s"
+have=$((1 + P + M))
+t0=$(now_ms)
+engine_start bob
+wait_until 300 "bob to catch up" queues_empty bob
+t1=$(now_ms)
+wait_until 60 "bob's history to hold the backlog" has_incoming bob alice $((have + Q))
+t_first=$(first_received_ms bob alice "$have")
+t_last=$(last_received_ms bob alice)
+echo "catch-up of $Q queued messages:"
+echo "  engine start to empty relay queue: $((t1 - t0)) ms, $((Q * 1000 / (t1 - t0 > 0 ? t1 - t0 : 1))) msg/s"
+if [ "$t_first" -gt 0 ] && [ "$t_last" -gt "$t_first" ]; then
+	echo "  first to last commit: $((t_last - t_first)) ms, $((Q * 1000 / (t_last - t_first))) msg/s"
+fi
