@@ -19,6 +19,9 @@ struct account {
 	struct account_reg *reg;
 	bool refilling;                     /* a prekey refill is in flight */
 	bool spk_busy;                      /* a signed prekey upload is in flight */
+	/* Bundle fetches in flight: a send that needs the same keys waits for
+	 * them instead of taking another of the peer's one-time prekeys. */
+	struct account_job *fetches;
 	lws_sorted_usec_list_t spk_sul;     /* the rotation timer */
 	lws_sorted_usec_list_t cleanup_sul; /* frees a failed registration */
 };

@@ -21,6 +21,17 @@ struct account_job {
 	void *arg;
 	char name[WIRE_NAME_MAX + 1];
 	uint32_t id; /* signed prekey being uploaded */
+	/* Bundle fetches: the device asked for (0: all), the callers that
+	 * joined this fetch, and the list of fetches in flight. */
+	uint32_t device;
+	struct account_waiter *waiters;
+	struct account_job *next;
+};
+
+struct account_waiter {
+	account_done_fn *done;
+	void *arg;
+	struct account_waiter *next;
 };
 
 
@@ -401,6 +412,27 @@ account_build_one(struct core *c, const char *name, const struct wire_frame *res
 	return 0;
 }
 
+/* A bundle fetch is over: tell its caller and every caller that joined. */
+static void
+account_fetch_finish(struct account_job *j, int rc, const struct err *e)
+{
+	struct account_job **p;
+	struct account_waiter *w, *next;
+
+	for (p = &j->c->account->fetches; *p != NULL; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			break;
+		}
+	for (w = j->waiters; w != NULL; w = next) {
+		next = w->next;
+		if (w->done != NULL)
+			w->done(j->c, rc, e, w->arg);
+		free(w);
+	}
+	account_job_finish(j, rc, e);
+}
+
 static void
 account_bundles_fetched(void *arg, const struct wire_frame *resp, const struct err *resp_err)
 {
@@ -411,12 +443,12 @@ account_bundles_fetched(void *arg, const struct wire_frame *resp, const struct e
 	int rc = 0;
 
 	if (account_reply_rc(resp, resp_err, &e) < 0) {
-		account_job_finish(j, -1, &e);
+		account_fetch_finish(j, -1, &e);
 		return;
 	}
 	if (c->db == NULL) {
 		err_set(&e, ERR_INTERNAL, "the database closed meanwhile");
-		account_job_finish(j, -1, &e);
+		account_fetch_finish(j, -1, &e);
 		return;
 	}
 	/* Every device gets its chance; the first failure is reported, a
@@ -428,13 +460,14 @@ account_bundles_fetched(void *arg, const struct wire_frame *resp, const struct e
 			first = e;
 		rc = -1;
 	}
-	account_job_finish(j, rc, rc < 0 ? &first : NULL);
+	account_fetch_finish(j, rc, rc < 0 ? &first : NULL);
 }
 
 int
 account_fetch_sessions(struct core *c, const char *name, uint32_t device, account_done_fn *done,
                        void *arg, struct err *e)
 {
+	struct account_waiter *w;
 	struct account_job *j;
 	struct wire_frame f;
 
@@ -442,15 +475,30 @@ account_fetch_sessions(struct core *c, const char *name, uint32_t device, accoun
 		return err_set(e, ERR_INVALID, "bad account name");
 	if (c->db == NULL || !account_online(c))
 		return account_offline_err(e);
+	/* The same keys already on their way (or all of name's devices):
+	 * wait for them. Each fetch takes one of the peer's one-time
+	 * prekeys, and the relay limits how often we may ask. */
+	for (j = c->account->fetches; j != NULL; j = j->next)
+		if (strcmp(j->name, name) == 0 && (j->device == 0 || j->device == device)) {
+			w = xcalloc(1, sizeof *w);
+			w->done = done;
+			w->arg = arg;
+			w->next = j->waiters;
+			j->waiters = w;
+			return 0;
+		}
 	memset(&f, 0, sizeof f);
 	f.type = WIRE_T_KEYS_FETCH;
 	snprintf(f.u.req.u.keys_fetch.account, sizeof f.u.req.u.keys_fetch.account, "%s", name);
 	f.u.req.u.keys_fetch.device = device;
 	j = account_job_new(c, done, arg);
 	snprintf(j->name, sizeof j->name, "%s", name);
+	j->device = device;
 	if (transport_request(c->tp, &f, account_bundles_fetched, j, e) < 0) {
 		free(j);
 		return -1;
 	}
+	j->next = c->account->fetches;
+	c->account->fetches = j;
 	return 0;
 }

@@ -719,6 +719,53 @@ test_fetch_builds_sessions_and_reports_untrusted_identity(void **state)
 	host_stop(&h);
 }
 
+/* keys.count of a fixture peer, over its own connection. */
+static uint64_t
+peer_prekey_count(struct relay_fixture_peer *p)
+{
+	struct wire_frame req = {0}, resp;
+	uint64_t n;
+
+	req.type = WIRE_T_KEYS_COUNT;
+	resp = relay_fixture_call(p, &req);
+	assert_int_equal(resp.u.resp.status, 200);
+	n = resp.u.resp.count;
+	wire_frame_free(&resp);
+	return n;
+}
+
+static void
+test_concurrent_fetches_for_one_peer_take_one_prekey(void **state)
+{
+	struct relay_fixture_acct bob;
+	struct relay_fixture_peer *pb;
+	struct done d[3] = {{0}};
+	struct host h;
+	struct err e = {0};
+	uint64_t before;
+	int i;
+	(void)state;
+
+	host_start(&h, "p.fetch2");
+	assert_int_equal(do_register(&h, "acct.fetch2", false, "pass").rc, 0);
+	pb = fixture_peer(&bob, "acct.bob2");
+	before = peer_prekey_count(pb);
+	/* Three sends wanting bob's keys at once: all device ids, then one. */
+	assert_int_equal(account_fetch_sessions(h.c, "acct.bob2", 0, on_done, &d[0], &e), 0);
+	assert_int_equal(account_fetch_sessions(h.c, "acct.bob2", 0, on_done, &d[1], &e), 0);
+	assert_int_equal(account_fetch_sessions(h.c, "acct.bob2", 1, on_done, &d[2], &e), 0);
+	for (i = 0; i < 3; i++) {
+		serve_until(&h, done_called, &d[i]);
+		assert_int_equal(d[i].rc, 0);
+		assert_int_equal(d[i].calls, 1);
+	}
+	assert_int_equal(e2e_has_session(h.c->store, "acct.bob2", 1, &e), 1);
+	assert_int_equal(peer_prekey_count(pb), before - 1);
+	relay_fixture_close(pb);
+	relay_fixture_acct_free(&bob);
+	host_stop(&h);
+}
+
 static void
 test_pin_accepts_plain_and_colon_fingerprints(void **state)
 {
@@ -752,6 +799,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pin_accepts_plain_and_colon_fingerprints),
+	    cmocka_unit_test(test_concurrent_fetches_for_one_peer_take_one_prekey),
 	    cmocka_unit_test(test_register_creates_private_profile_and_uploads_keys),
 	    cmocka_unit_test(test_taken_name_is_refused_and_profile_removed),
 	    cmocka_unit_test(test_register_refuses_bad_input_up_front),
