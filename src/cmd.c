@@ -12,14 +12,18 @@
 #include <unistd.h>
 
 const struct cmd_entry *const cmd_table[] = {
-    &cmd_account_register_entry, &cmd_message_send_entry,     &cmd_message_recv_entry,
-    &cmd_message_history_entry,  &cmd_contact_contacts_entry, &cmd_contact_safety_entry,
-    &cmd_contact_trust_entry,    &cmd_engine_rpc_entry,       &cmd_engine_daemon_entry,
-    &cmd_info_demo_entry,        &cmd_info_help_entry,        &cmd_info_version_entry,
-    &cmd_engine_engine_entry,    &cmd_ui_msg_entry,           &cmd_ui_add_entry,
-    &cmd_ui_close_entry,         &cmd_ui_search_entry,        &cmd_ui_quit_entry,
-    &cmd_account_unlock_entry,   &cmd_engine_info_entry,      &cmd_engine_subscribe_entry,
-    &cmd_engine_persist_entry,   &cmd_engine_shutdown_entry,  NULL,
+    &cmd_account_register_entry, &cmd_message_send_entry,
+    &cmd_message_recv_entry,     &cmd_message_history_entry,
+    &cmd_contact_contacts_entry, &cmd_contact_safety_entry,
+    &cmd_contact_trust_entry,    &cmd_engine_rpc_entry,
+    &cmd_engine_daemon_entry,    &cmd_demo_entry,
+    &cmd_info_help_entry,        &cmd_info_version_entry,
+    &cmd_engine_engine_entry,    &cmd_ui_msg_entry,
+    &cmd_ui_add_entry,           &cmd_ui_close_entry,
+    &cmd_ui_search_entry,        &cmd_ui_quit_entry,
+    &cmd_account_unlock_entry,   &cmd_engine_info_entry,
+    &cmd_engine_subscribe_entry, &cmd_engine_persist_entry,
+    &cmd_engine_shutdown_entry,  NULL,
 };
 
 const struct cmd_arg cmd_global_options[] = {

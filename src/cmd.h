@@ -103,6 +103,9 @@ struct cmd_ctx {
 	/* Plain "sotto" (no command): main() plugs in the full-screen
 	 * interface (ui/app.h), which src/ must not depend on. */
 	int (*ui_main)(struct cmd_ctx *ctx);
+	/* The conversation ui_main opens first (sotto demo: "echo"), or
+	 * NULL for the status window. Not owned. */
+	const char *ui_open;
 };
 
 typedef int cmd_exec_fn(struct cmd_ctx *ctx, const struct cmd_args *args);
@@ -205,7 +208,7 @@ extern const struct cmd_entry cmd_engine_info_entry;
 extern const struct cmd_entry cmd_engine_subscribe_entry;
 extern const struct cmd_entry cmd_engine_shutdown_entry;
 extern const struct cmd_entry cmd_engine_persist_entry;
-extern const struct cmd_entry cmd_info_demo_entry;
+extern const struct cmd_entry cmd_demo_entry;
 extern const struct cmd_entry cmd_info_help_entry;
 extern const struct cmd_entry cmd_info_version_entry;
 extern const struct cmd_entry cmd_ui_msg_entry;

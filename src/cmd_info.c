@@ -1,26 +1,9 @@
-/* Commands that need no engine: help, version and the demo placeholder. */
+/* Commands that need no engine: help and version. */
 #include "config.h"
 
 #include "cmd.h"
 
 #include <stdlib.h>
-
-static int
-cmd_info_demo_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
-{
-	fputs("sotto demo: not available yet in this build\n", ctx->err);
-	return CMD_EXIT_UNAVAILABLE;
-}
-
-const struct cmd_entry cmd_info_demo_entry = {
-    .name = "demo",
-    .summary = "run the demonstration: a private relay, an echo peer and the interface",
-    .help = "Starts a relay on loopback with an echo peer registered on it, and opens the "
-            "full-screen interface talking to it. Not available yet in this build: it "
-            "exits with status 69.",
-    .where = CMD_CLI,
-    .exec = cmd_info_demo_exec,
-};
 
 static int
 cmd_info_help_exec(struct cmd_ctx *ctx, const struct cmd_args *args)

@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t app_winch;
+/* The signal mask while waiting in ppoll(): ours, with SIGWINCH let in. */
+static sigset_t app_poll_mask;
 
 static void
 app_on_winch(int sig)
@@ -119,7 +121,7 @@ app_load_status(struct app *a)
 	a->dirty |= APP_DIRTY_STATUS;
 }
 
-static void
+void
 app_load_conversations(struct app *a)
 {
 	struct client_rpc_error re;
@@ -175,6 +177,7 @@ app_subscribe(struct app *a, uint64_t cursor)
 		return;
 	}
 	a->cursor = cursor;
+	a->replayed_upto = (uint64_t)json_integer_value(json_object_get(res, "cursor"));
 	/* Events we can no longer be told about: read the state instead. */
 	if (json_is_true(json_object_get(res, "missed")))
 		app_reload(a);
@@ -189,6 +192,9 @@ app_start(struct app *a)
 
 	app_subscribe(a, json_is_integer(c) ? (uint64_t)json_integer_value(c) : 0);
 	app_reload(a);
+	if (a->open_peer != NULL && a->messaging)
+		app_open(a, 0, a->open_peer);
+	a->open_peer = NULL;
 	if (!a->messaging)
 		app_notice(a, "This engine does not answer the messaging methods yet: "
 		              "conversations and sending are not available.");
@@ -285,8 +291,11 @@ app_mark_read(struct app *a)
 		return;
 	k = convlist_find(&a->list, b->conversation, b->peer);
 	last = buffer_last_incoming_id(b);
-	if (k < 0 || a->list.items[k].unread == 0 || last <= 0)
+	/* Messages that arrived in the open window were never counted
+	 * unread here, but the engine counts them until told. */
+	if (k < 0 || last <= 0 || last <= b->read_up_to)
 		return;
+	b->read_up_to = last;
 	convlist_mark_read(&a->list, (size_t)k);
 	a->dirty |= APP_DIRTY_LIST | APP_DIRTY_STATUS;
 	if (app_call(a, "mark_read",
@@ -429,6 +438,8 @@ app_external_editor(struct app *a)
 	screen_suspend(a->screen);
 	pid = fork();
 	if (pid == 0) {
+		/* The editor must see its own resizes. */
+		sigprocmask(SIG_SETMASK, &app_poll_mask, NULL);
 		execl("/bin/sh", "sh", "-c", "exec ${VISUAL:-${EDITOR:-vi}} \"$1\"", "sh", path,
 		      (char *)NULL);
 		_exit(127);
@@ -582,7 +593,10 @@ app_loop(struct app *a)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = a->client.conn.fd;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, a->client.conn.fd >= 0 ? 2 : 1, -1) < 0)
+		/* SIGWINCH is blocked except inside ppoll(): one that came
+		 * between the check above and here is delivered now and wakes
+		 * it, instead of leaving a stale layout until the next key. */
+		if (ppoll(pfd, a->client.conn.fd >= 0 ? 2 : 1, NULL, &app_poll_mask) < 0)
 			continue; /* EINTR: SIGWINCH, looked at above */
 		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			a->quit = true; /* the terminal is gone */
@@ -637,7 +651,7 @@ app_unlock_from_file(struct app *a, struct err *e)
 }
 
 int
-ui_main(const struct profile *p, const char *passphrase_file, struct err *e)
+ui_main(const struct profile *p, const char *passphrase_file, const char *open_peer, struct err *e)
 {
 	struct sigaction sa;
 	struct app a;
@@ -654,6 +668,7 @@ ui_main(const struct profile *p, const char *passphrase_file, struct err *e)
 	app_locale();
 	a.profile = p;
 	a.passphrase_file = passphrase_file;
+	a.open_peer = open_peer;
 	a.in_tmux = getenv("TMUX") != NULL;
 	a.account = xstrdup("");
 	a.relay = xstrdup("");
@@ -677,7 +692,15 @@ ui_main(const struct profile *p, const char *passphrase_file, struct err *e)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = app_on_winch;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGWINCH, &sa, NULL); /* no SA_RESTART: poll() must wake */
+	sigaction(SIGWINCH, &sa, NULL); /* no SA_RESTART: ppoll() must wake */
+	{
+		sigset_t winch;
+
+		sigemptyset(&winch);
+		sigaddset(&winch, SIGWINCH);
+		sigprocmask(SIG_BLOCK, &winch, &app_poll_mask);
+		sigdelset(&app_poll_mask, SIGWINCH);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	buffer_notice(a.system, "Welcome to sotto. /help lists the commands, /msg NAME opens a "
 	                        "conversation, Alt-1..9 or Ctrl-N/Ctrl-P switch, /quit leaves.");
@@ -708,7 +731,7 @@ ui_cmd_main(struct cmd_ctx *ctx)
 
 	if (status != CMD_EXIT_OK)
 		return status;
-	if (ui_main(&p, ctx->passphrase_file, &e) < 0)
+	if (ui_main(&p, ctx->passphrase_file, ctx->ui_open, &e) < 0)
 		status = cmd_remote_fail(ctx, &e);
 	profile_clear(&p);
 	return status;

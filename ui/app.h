@@ -53,13 +53,20 @@ struct app {
 	bool pasting; /* inside a bracketed paste */
 	unsigned dirty;
 	uint64_t cursor; /* newest event cursor handled */
+	/* Events up to this cursor were replayed on subscribing: what they
+	 * did is already in the state reloaded after it. */
+	uint64_t replayed_upto;
+	const char *open_peer; /* the conversation to open once started */
+	bool read_pending;     /* messages arrived in the open window */
+	bool list_stale;       /* messages arrived elsewhere: recount */
 };
 
 /* Run the interface for a prepared profile until /quit. passphrase_file
  * may be NULL (then the passphrase is asked for on screen). Returns 0, or
  * -1 with e when the engine could not be reached or the terminal is
  * unusable; the terminal is restored either way. */
-int ui_main(const struct profile *p, const char *passphrase_file, struct err *e);
+int ui_main(const struct profile *p, const char *passphrase_file, const char *open_peer,
+            struct err *e);
 /* The same for the command line with no command: resolves the profile
  * from ctx's global options and reports failures on ctx->err. Returns
  * an exit status (enum cmd_exit). */
@@ -80,6 +87,8 @@ void app_notice(struct app *a, const char *fmt, ...) __attribute__((format(print
  * what went wrong. Returns like client_call(); rerr may be NULL. */
 int app_call(struct app *a, const char *method, json_t *params, json_t **result,
              struct client_rpc_error *rerr);
+/* Reload the conversation list (unread counts are the engine's). */
+void app_load_conversations(struct app *a);
 /* Reload contacts (names for completion, trust state). */
 void app_load_contacts(struct app *a);
 /* The window of a conversation if it is open, else NULL. */

@@ -28,7 +28,7 @@ app_events_notify(struct app *a, json_t *m)
 }
 
 static void
-app_events_message(struct app *a, json_t *data)
+app_events_message(struct app *a, json_t *data, bool replayed)
 {
 	json_t *m = json_object_get(data, "message");
 	const char *peer = json_string_value(json_object_get(m, "peer"));
@@ -47,10 +47,17 @@ app_events_message(struct app *a, json_t *data)
 			b->conversation = conv;
 		buffer_add(b, m);
 	}
-	convlist_note_message(&a->list, m, open && b->scroll == 0);
+	/* A replayed message is already counted in the reloaded list. */
+	convlist_note_message(&a->list, m, replayed || (open && b->scroll == 0));
+	/* Told once the burst is handled, not once per message. */
 	if (open && incoming)
-		app_mark_read(a);
+		a->read_pending = true;
+	/* The engine's counts are the truth: counting events here counts
+	 * twice what a reload already saw. Recount once the burst is
+	 * handled. */
 	if (!open && incoming)
+		a->list_stale = true;
+	if (!open && incoming && !replayed)
 		app_events_notify(a, m);
 	a->dirty |= APP_DIRTY_LIST | APP_DIRTY_MSGS | APP_DIRTY_STATUS;
 }
@@ -114,7 +121,9 @@ app_events_one(struct app *a, json_t *note)
 	if (json_is_integer(cur) && (uint64_t)json_integer_value(cur) > a->cursor)
 		a->cursor = (uint64_t)json_integer_value(cur);
 	if (strcmp(type, "message") == 0) {
-		app_events_message(a, data);
+		app_events_message(a, data,
+		                   json_is_integer(cur) &&
+		                       (uint64_t)json_integer_value(cur) <= a->replayed_upto);
 	} else if (strcmp(type, "message.state") == 0) {
 		app_events_state(a, data);
 	} else if (strcmp(type, "conversation.read") == 0) {
@@ -148,8 +157,18 @@ app_events_drain(struct app *a)
 
 	while (a->client.conn.fd >= 0) {
 		r = client_next_notification(&a->client, 0, &note, &e);
-		if (r == 0)
-			return;
+		if (r == 0) {
+			if (!a->read_pending && !a->list_stale)
+				return;
+			if (a->read_pending)
+				app_mark_read(a);
+			if (a->list_stale && a->messaging)
+				app_load_conversations(a);
+			a->read_pending = a->list_stale = false;
+			/* Those calls may have queued notifications: the
+			 * socket will not say so. */
+			continue;
+		}
 		if (r < 0) {
 			app_engine_lost(a, &e);
 			return;

@@ -51,6 +51,8 @@ struct buffer {
 	size_t scroll;    /* screen lines scrolled up from the bottom */
 	size_t unseen;    /* arrived while scrolled up */
 	size_t view_cols; /* width of the last layout */
+	/* The newest incoming id the engine was told is read. */
+	int64_t read_up_to;
 };
 
 enum buffer_fetch {
