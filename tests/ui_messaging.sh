@@ -11,11 +11,10 @@
 #
 # Every wait polls the screen or a command with a deadline.
 #
-# Needs two interface fixes (ui-fixes.patch from the demo's report):
-# the list counted messages twice when events replayed on attaching
-# landed on top of the reloaded counts ("4" for 2 unread), and messages
-# that arrived in the open window were never marked read for the engine
-# (no read receipts, wrong counts after any reload).
+# It pins two fixed bugs: the list counted messages twice when events
+# replayed on attaching landed on top of the reloaded counts ("4" for 2
+# unread), and messages that arrived in the open window were never marked
+# read for the engine (no read receipts, wrong counts after any reload).
 set -u
 
 SOTTO=${top_builddir:-.}/sotto
