@@ -21,6 +21,8 @@
 #include <openssl/rand.h>
 #include <signal/curve.h>
 
+#include "crypto/cprov.h"
+#include "util/xmalloc.h"
 #include "wire/b64.h"
 
 signal_context *relay_fixture_signal_ctx;
@@ -103,6 +105,25 @@ relay_fixture_kill9(struct relay_fixture *r)
 	kill(r->pid, SIGKILL);
 	waitpid(r->pid, &status, 0);
 	r->pid = 0;
+}
+
+int
+relay_fixture_finish(struct relay_fixture *r, const char *tmp_root)
+{
+	int status = relay_fixture_stop(r);
+	char *cmd;
+
+	cprov_context_destroy(relay_fixture_signal_ctx);
+	relay_fixture_signal_ctx = NULL;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "relay exit status %d; log in %s\n", status, tmp_root);
+		return -1;
+	}
+	cmd = xasprintf("rm -rf '%s'", tmp_root);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmp_root);
+	free(cmd);
+	return 0;
 }
 
 /* ---- accounts and keys ---- */

@@ -52,6 +52,10 @@ void relay_fixture_start(struct relay_fixture *r, const char *data, const char *
 /* SIGTERM and wait: the wait status. */
 int relay_fixture_stop(struct relay_fixture *r);
 void relay_fixture_kill9(struct relay_fixture *r);
+/* End of a test group: stop r, free relay_fixture_signal_ctx, and remove
+ * tmp_root if the relay exited cleanly (else keep it for its log). 0 when
+ * the relay exited 0, -1 otherwise. */
+int relay_fixture_finish(struct relay_fixture *r, const char *tmp_root);
 
 void relay_fixture_key_serialize(ec_public_key *key, uint8_t out[WIRE_KEY_LEN]);
 /* A fresh identity, registration id and secret under that name. */

@@ -353,22 +353,10 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	char *cmd;
-	int status;
 	(void)state;
 
-	status = relay_fixture_stop(&relay);
-	cprov_context_destroy(relay_fixture_signal_ctx);
 	free(relay_url);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "relay exit status %d; files in %s\n", status, tmp_root);
-		return -1;
-	}
-	cmd = xasprintf("rm -rf '%s'", tmp_root);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmp_root);
-	free(cmd);
-	return 0;
+	return relay_fixture_finish(&relay, tmp_root);
 }
 
 /* ---- tests ---- */

@@ -244,25 +244,13 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	char *cmd;
-	int status;
 	(void)state;
 
 	lws_sul_cancel(&tick_sul);
 	lws_context_destroy(lws);
 	if (own.pid > 0)
 		relay_fixture_kill9(&own);
-	status = relay_fixture_stop(&shared);
-	cprov_context_destroy(relay_fixture_signal_ctx);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "relay exit status %d; log in %s\n", status, tmp_root);
-		return -1;
-	}
-	cmd = xasprintf("rm -rf '%s'", tmp_root);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmp_root);
-	free(cmd);
-	return 0;
+	return relay_fixture_finish(&shared, tmp_root);
 }
 
 /* ---- pure parts ---- */
