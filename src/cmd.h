@@ -180,6 +180,9 @@ int cmd_remote_exec(struct cmd_ctx *ctx, const struct cmd_args *args);
 /* Attach (unlocking first when asked), call the entry's method with params
  * (taken over), print the answer. Returns the exit status. */
 int cmd_remote_call(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *params, bool unlock);
+/* The same without printing: *result is the caller's on CMD_EXIT_OK. */
+int cmd_remote_fetch(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *params, bool unlock,
+                     json_t **result);
 /* Print a method's result as the command's --json or text output. */
 void cmd_remote_print(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *result);
 /* Report a failure as "sotto: ...", returning the matching exit status. */

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client.h"
-#include "profile.h"
 #include "qr.h"
 #include "wire/b64.h"
 
@@ -71,40 +69,21 @@ const struct cmd_entry cmd_contact_trust_entry = {
 static int
 cmd_contact_safety_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
 {
-	struct client_rpc_error re;
 	const char *groups, *scan;
 	uint8_t *raw = NULL;
 	size_t raw_len = 0;
-	struct profile p;
-	struct client c;
 	json_t *params, *result;
 	struct err e;
-	int status, r;
+	int status;
 
 	if (cmd_args_get(args, "json") != NULL || !isatty(fileno(ctx->out)))
 		return cmd_remote_exec(ctx, args);
 	params = cmd_params_from_args(args, ctx->in, &e);
 	if (params == NULL)
 		return cmd_remote_fail(ctx, &e);
-	status = cmd_remote_profile(ctx, &p);
-	if (status != CMD_EXIT_OK) {
-		json_decref(params);
+	status = cmd_remote_fetch(ctx, args, params, true, &result);
+	if (status != CMD_EXIT_OK)
 		return status;
-	}
-	status = cmd_remote_attach(ctx, &p, &c, true);
-	profile_clear(&p);
-	if (status != CMD_EXIT_OK) {
-		json_decref(params);
-		return status;
-	}
-	r = client_call(&c, "safety", params, &result, &re, &e);
-	client_close(&c);
-	if (r < 0)
-		return cmd_remote_fail(ctx, &e);
-	if (r > 0) {
-		fprintf(ctx->err, "sotto: safety: %s\n", re.message);
-		return cmd_exit_from_rpc(re.code);
-	}
 	groups = json_string_value(json_object_get(result, "groups"));
 	scan = json_string_value(json_object_get(result, "scannable"));
 	fprintf(ctx->out, "Safety number with %s%s:\n\n  %s\n\n", cmd_args_get(args, "NAME"),

@@ -245,11 +245,24 @@ cmd_remote_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
 int
 cmd_remote_call(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *params, bool unlock)
 {
+	json_t *result;
+	int status = cmd_remote_fetch(ctx, args, params, unlock, &result);
+
+	if (status == CMD_EXIT_OK) {
+		cmd_remote_print(ctx, args, result);
+		json_decref(result);
+	}
+	return status;
+}
+
+int
+cmd_remote_fetch(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *params, bool unlock,
+                 json_t **result)
+{
 	const struct cmd_entry *ce = args->entry;
 	struct client_rpc_error re;
 	struct profile p;
 	struct client c;
-	json_t *result;
 	struct err e;
 	int status, r;
 
@@ -264,15 +277,11 @@ cmd_remote_call(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *params
 		json_decref(params);
 		return status;
 	}
-	r = client_call(&c, ce->method, params, &result, &re, &e);
-	if (r < 0) {
+	r = client_call(&c, ce->method, params, result, &re, &e);
+	if (r < 0)
 		status = cmd_remote_fail(ctx, &e);
-	} else if (r > 0) {
+	else if (r > 0)
 		status = cmd_remote_rpc_fail(ctx, ce->method, &re);
-	} else {
-		cmd_remote_print(ctx, args, result);
-		json_decref(result);
-	}
 	client_close(&c);
 	return status;
 }
