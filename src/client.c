@@ -92,11 +92,7 @@ client_read_message(struct client *c, int timeout_ms, struct jsonrpc_msg *m, str
 		}
 		if (c->conn.eof)
 			return err_set(e, ERR_NETWORK, "the engine closed the connection");
-		wait = -1;
-		if (deadline >= 0) {
-			long long left = deadline - client_now_ms();
-			wait = left > 0 ? (int)left : 0;
-		}
+		wait = client_left_ms(deadline);
 		pfd.fd = c->conn.fd;
 		pfd.events = POLLIN;
 		r = poll(&pfd, 1, wait);
@@ -176,6 +172,21 @@ client_call(struct client *c, const char *method, json_t *params, json_t **resul
 	return r;
 }
 
+/* Milliseconds to a deadline, 0 once it has passed; -1 for none. A
+ * deadline that expired between two clock reads must not come out
+ * negative: to client_read_message (and poll) that means forever, and a
+ * caller polling with timeout 0 would hang until the engine spoke. */
+int
+client_left_ms(long long deadline)
+{
+	long long left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - client_now_ms();
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
 int
 client_next_notification(struct client *c, int timeout_ms, json_t **note, struct err *e)
 {
@@ -189,8 +200,7 @@ client_next_notification(struct client *c, int timeout_ms, json_t **note, struct
 			json_array_remove(c->notifications, 0);
 			return 1;
 		}
-		r = client_read_message(c, deadline < 0 ? -1 : (int)(deadline - client_now_ms()),
-		                        &m, e);
+		r = client_read_message(c, client_left_ms(deadline), &m, e);
 		if (r <= 0)
 			return r;
 		if (m.kind == JSONRPC_NOTIFICATION)

@@ -41,6 +41,9 @@ int client_call(struct client *c, const char *method, json_t *params, json_t **r
                 struct client_rpc_error *rerr, struct err *e);
 /* Wait up to timeout_ms (-1: forever) for a notification. 1 with *note
  * (the caller's), 0 on timeout, -1 when the engine went away. */
+/* Milliseconds left until deadline (client clock, ms), never negative
+ * once it has passed; -1 when deadline is -1 (none). */
+int client_left_ms(long long deadline);
 int client_next_notification(struct client *c, int timeout_ms, json_t **note, struct err *e);
 /* When engine.info said the profile is locked: read the passphrase from
  * passphrase_file, or ask on the terminal when stdin is one, and call

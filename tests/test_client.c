@@ -1,6 +1,7 @@
 /* Unit tests for the frontend side: passphrase files must be private,
  * unlocking never prompts without a terminal, attaching without an
- * engine fails cleanly when auto-start is off. */
+ * engine fails cleanly when auto-start is off, and a zero timeout never
+ * waits for a silent engine. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -145,6 +147,46 @@ test_client_attach_without_engine_or_autostart_fails(void **state)
 	profile_clear(&p);
 }
 
+static void
+test_client_deadline_past_leaves_zero_not_forever(void **state)
+{
+	(void)state;
+	/* The monotonic clock is far past 1 ms: -1 would mean "forever". */
+	assert_int_equal(client_left_ms(1), 0);
+	assert_int_equal(client_left_ms(-1), -1);
+	assert_true(client_left_ms(1LL << 62) > 0);
+}
+
+/* The interface drains notifications with a zero timeout between keys: it
+ * once hung in poll(-1) whenever the clock ticked over a millisecond in
+ * the middle of that call, and stayed frozen until the engine spoke. */
+static void
+test_client_zero_timeout_returns_while_engine_is_silent(void **state)
+{
+	struct client c;
+	json_t *note = NULL;
+	struct err e;
+	int sv[2], i;
+	const char *line = "{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"params\":{}}\n";
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	client_init(&c);
+	ipc_conn_init(&c.conn, sv[0]);
+	/* A hang is killed by the alarm and fails the test. */
+	alarm(20);
+	for (i = 0; i < 20000; i++)
+		assert_int_equal(client_next_notification(&c, 0, &note, &e), 0);
+	assert_int_equal(write(sv[1], line, strlen(line)), (ssize_t)strlen(line));
+	assert_int_equal(client_next_notification(&c, 1000, &note, &e), 1);
+	assert_string_equal(json_string_value(json_object_get(note, "method")), "event");
+	json_decref(note);
+	assert_int_equal(client_next_notification(&c, 0, &note, &e), 0);
+	alarm(0);
+	client_close(&c);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -154,6 +196,8 @@ main(void)
 	    cmocka_unit_test(test_client_refuses_empty_or_missing_passphrase_file),
 	    cmocka_unit_test(test_client_unlock_never_prompts_without_terminal),
 	    cmocka_unit_test(test_client_attach_without_engine_or_autostart_fails),
+	    cmocka_unit_test(test_client_deadline_past_leaves_zero_not_forever),
+	    cmocka_unit_test(test_client_zero_timeout_returns_while_engine_is_silent),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
