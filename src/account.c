@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "crypto/cprov.h"
 #include "store/db.h"
@@ -171,6 +172,51 @@ account_load_identity(struct core *c, struct err *e)
 	return 0;
 }
 
+void
+account_remove_files(struct core *c)
+{
+	static const char *const files[] = {
+	    DB_FILE,         DB_FILE "-wal", DB_FILE "-shm", DB_FILE "-journal",
+	    KDF_PARAMS_FILE, KDF_KEY_FILE,   DB_LOCK_FILE,
+	};
+	const struct profile *p = engine_profile(c->eng);
+	size_t i;
+
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char *path = profile_path(p, files[i]);
+
+		unlink(path);
+		free(path);
+	}
+}
+
+/* SQLCipher's page size in store/db.c: a database whose schema was never
+ * committed has at most its first page in the main file. */
+#define ACCOUNT_DB_PAGE 4096
+
+/* A database whose creation was killed before its schema was committed:
+ * the right key opens it, but it has no schema (db_open: "is empty") and
+ * its main file holds one page at most. No key is made before the
+ * database is complete, so it holds nothing: remove it, and "register"
+ * starts again instead of the profile failing to open for ever. Anything
+ * else that fails to open is kept. */
+static bool
+account_db_unfinished(struct core *c, const struct err *why)
+{
+	char *path;
+	struct stat st;
+	bool empty;
+
+	if (why->code != ERR_CORRUPT || strstr(why->msg, " is empty") == NULL)
+		return false;
+	path = profile_path(engine_profile(c->eng), DB_FILE);
+	empty = stat(path, &st) == 0 && st.st_size <= ACCOUNT_DB_PAGE;
+	free(path);
+	if (empty)
+		account_remove_files(c);
+	return empty;
+}
+
 int
 account_open_db(struct core *c, const char *pass, size_t len, struct err *e)
 {
@@ -274,8 +320,14 @@ account_unlock(struct core *c, const char *pass, size_t len, struct err *e)
 		return err_set(e, ERR_NOTFOUND, "this profile has no account yet: register first");
 	if (pass == NULL || len == 0)
 		return err_set(e, ERR_BADKEY, "no passphrase given");
-	if (account_open_db(c, pass, len, e) < 0)
-		return -1;
+	if (account_open_db(c, pass, len, e) < 0) {
+		if (!account_db_unfinished(c, e))
+			return -1;
+		engine_set_locked(c->eng, false);
+		return err_set(e, ERR_NOTFOUND,
+		               "this profile has no account yet (its creation was interrupted): "
+		               "register first");
+	}
 	account_opened(c);
 	return 0;
 }
@@ -307,6 +359,8 @@ account_method_status(struct engine_req *req, json_t *params, void *ctx)
 {
 	struct core *c = ctx;
 	json_t *r = json_object();
+	char *name = NULL, *relay = NULL;
+	struct err e = {0};
 	(void)params;
 
 	json_object_set_new(r, "account",
@@ -318,6 +372,14 @@ account_method_status(struct engine_req *req, json_t *params, void *ctx)
 	json_object_set_new(r, "connection", json_string(account_conn_name(c->conn)));
 	json_object_set_new(r, "locked", json_boolean(engine_is_locked(c->eng)));
 	json_object_set_new(r, "registered", json_boolean(c->account_name != NULL));
+	if (account_unfinished(c, &name, &relay, &e) > 0) {
+		json_object_set_new(r, "unfinished",
+		                    json_pack("{s:s,s:s}", "account", name, "relay", relay));
+		free(name);
+		free(relay);
+	} else {
+		json_object_set_new(r, "unfinished", json_null());
+	}
 	engine_req_reply(req, r);
 }
 
@@ -353,8 +415,11 @@ account_init(struct core *c, struct err *e)
 		return 0;
 	}
 	/* A key file: unattended use, open now. */
-	if (account_open_db(c, NULL, 0, e) < 0)
-		return -1;
+	if (account_open_db(c, NULL, 0, e) < 0) {
+		if (!account_db_unfinished(c, e))
+			return -1;
+		engine_set_locked(c->eng, false);
+	}
 	return 0;
 }
 

@@ -64,14 +64,27 @@ void account_stop(struct core *c);
 int account_unlock(struct core *c, const char *pass, size_t len, struct err *e);
 
 /* Create the profile (database, identity, prekeys, device secret),
- * register p->name on p->relay and upload the prekeys. -1 when it fails
- * at once (ERR_INVALID bad name/URL/missing passphrase, ERR_EXISTS the
- * profile already has a database). Otherwise 0 and done() runs once from
- * the loop: rc 0 (registered and connected), or -1 with ERR_EXISTS (name
- * taken), ERR_NETWORK, ERR_AUTH (registration closed), ERR_RATE...; on
- * failure the new profile's files are removed again. */
+ * register p->name on p->relay and upload the prekeys. With the database
+ * already open and an unfinished registration of p->name in it, send the
+ * keys made then instead (p->passphrase and p->keyfile are ignored; the
+ * relay URL and pin may differ). -1 when it fails at once (ERR_INVALID bad
+ * name/URL/missing passphrase, ERR_EXISTS registered already or an
+ * unfinished registration of another name, ERR_AUTH a database that is
+ * still locked). Otherwise 0 and done() runs once from the loop: rc 0
+ * (registered and connected), or -1 with ERR_EXISTS (name taken),
+ * ERR_NETWORK, ERR_AUTH (registration closed), ERR_RATE... The files are
+ * removed again only when the relay's answer proves it never took the
+ * keys (a new profile refused; "name taken" where the stored secret does
+ * not authenticate); otherwise the profile keeps them for the next try. */
 int account_register(struct core *c, const struct account_register_params *p, account_done_fn *done,
                      void *arg, struct err *e);
+
+/* A registration that was started in this profile but not finished (the
+ * relay's answer never came, or the engine stopped before it recorded
+ * it): 1 with the name and relay URL it was for (both the caller's), 0
+ * when there is none (or no open database). "register" with that name
+ * finishes it with the same keys. */
+int account_unfinished(struct core *c, char **name, char **relay, struct err *e);
 
 /* Ask the relay how many one-time prekeys are left and upload a new batch
  * below ACCOUNT_PREKEY_LOW. done may be NULL; it runs once with the

@@ -32,6 +32,9 @@ struct account {
 int account_open_db(struct core *c, const char *pass, size_t len, struct err *e);
 /* Close store and database (after the transport is gone). */
 void account_close_db(struct core *c);
+/* Remove the profile's database and key files (a registration the relay
+ * never took, or a database whose creation never finished). */
+void account_remove_files(struct core *c);
 /* Start the relay connection for the account loaded from kv. */
 int account_connect(struct core *c, struct err *e);
 /* The transport's hooks, shared with the registration connection. */

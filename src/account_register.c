@@ -1,8 +1,11 @@
 /* Registering a new account: create the profile database with a fresh
  * identity, signed prekey, one-time prekeys and device secret in one
  * transaction, send "register" on a connection of its own, then upload
- * the prekeys. When the relay refuses (name taken, ...), the new profile's
- * files are removed again so that the user can simply try another name. */
+ * the prekeys. A registration cut short (no answer, or an answer the
+ * engine did not live to record) is finished by running it again: the
+ * same keys go to the relay, and "name taken" is settled by authenticating
+ * with the stored device secret. Only an answer proving that the relay
+ * never took these keys removes the new profile's files again. */
 #include "account_int.h"
 
 #include <openssl/rand.h>
@@ -17,42 +20,36 @@
 #include "store/sigstore.h"
 #include "transport_int.h"
 
+/* What the loop does with a registration that did not succeed. */
+enum account_reg_next {
+	ACCOUNT_REG_KEEP,   /* fail, keep the profile: register again finishes it */
+	ACCOUNT_REG_REMOVE, /* fail; the relay never took these keys: drop them */
+	ACCOUNT_REG_PROBE,  /* "name taken" for keys sent before: is it ours? */
+};
+
 struct account_reg {
 	account_done_fn *done;
 	void *arg;
 	struct transport *tp;
+	/* A new profile's one-time prekeys, uploaded after the 200. */
 	struct keygen_prekey_pub *prekeys;
 	size_t n_prekeys;
 	char *name, *relay;
 	bool has_pin;
 	uint8_t pin[32];
+	bool resumed; /* these keys may have reached the relay before */
+	bool probing; /* tp authenticates with the stored secret */
+	bool ending;  /* the cleanup is scheduled */
+	enum account_reg_next next;
 	struct err why; /* the failure, for the cleanup */
 };
 
-/* What the keys.upload after a registration needs to finish it. */
+/* What finishing a registration needs once the relay has the account. */
 struct account_reg_upload {
 	struct core *c;
 	account_done_fn *done;
 	void *arg;
 };
-
-static void
-account_reg_remove_files(struct core *c)
-{
-	static const char *const files[] = {
-	    DB_FILE,         DB_FILE "-wal", DB_FILE "-shm", DB_FILE "-journal",
-	    KDF_PARAMS_FILE, KDF_KEY_FILE,   DB_LOCK_FILE,
-	};
-	const struct profile *p = engine_profile(c->eng);
-	size_t i;
-
-	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-		char *path = profile_path(p, files[i]);
-
-		unlink(path);
-		free(path);
-	}
-}
 
 static void
 account_reg_destroy(struct account_reg *reg)
@@ -63,23 +60,61 @@ account_reg_destroy(struct account_reg *reg)
 	free(reg);
 }
 
-/* Undo a registration that failed: connection, database, files. */
+/* End a registration that failed: the connection always, the database
+ * and its files only when remove says the relay never took the keys.
+ * Otherwise the database stays open, so "register" again in this engine
+ * (or a later one) sends the same keys. */
 static void
-account_reg_abort(struct core *c, const struct err *why)
+account_reg_abort(struct core *c, const struct err *why, bool remove)
 {
 	struct account_reg *reg = c->account->reg;
 
 	c->account->reg = NULL;
 	transport_free(reg->tp);
-	account_close_db(c);
-	account_reg_remove_files(c);
+	if (remove) {
+		account_close_db(c);
+		account_remove_files(c);
+	}
 	account_set_conn(c, CORE_CONN_OFFLINE);
 	if (reg->done != NULL)
 		reg->done(c, -1, why, reg->arg);
 	account_reg_destroy(reg);
 }
 
-/* The transport may not be freed from its own hook: finish from the loop. */
+/* "name taken" for keys that may have been sent before: authenticate as
+ * device 1 with the stored secret. Success means the account is ours. */
+static int
+account_reg_probe(struct core *c, struct err *e)
+{
+	struct account_reg *reg = c->account->reg;
+	struct transport_config cfg = {0};
+	unsigned char *secret = NULL;
+	size_t len = 0;
+
+	transport_free(reg->tp);
+	reg->tp = NULL;
+	if (kv_get_blob(c->db, ACCOUNT_KV_SECRET, &secret, &len, e) < 0)
+		return -1;
+	if (len != WIRE_SECRET_LEN) {
+		wipe_free(secret, len);
+		return err_set(e, ERR_CORRUPT, "the stored device secret is damaged");
+	}
+	cfg.url = reg->relay;
+	cfg.account = reg->name;
+	cfg.device = 1;
+	memcpy(cfg.secret, secret, WIRE_SECRET_LEN);
+	wipe_free(secret, len);
+	cfg.has_pin = reg->has_pin;
+	memcpy(cfg.pin_sha256, reg->pin, sizeof cfg.pin_sha256);
+	account_tune(c, &cfg);
+	reg->probing = true;
+	reg->ending = false;
+	reg->tp = transport_new(engine_lws_context(c->eng), &cfg, &account_hooks, c, e);
+	wipe(&cfg, sizeof cfg);
+	return reg->tp != NULL ? 0 : -1;
+}
+
+/* Transports may not be freed from their own hooks: go on from the loop. */
 static void
 account_reg_cleanup_cb(lws_sorted_usec_list_t *sul)
 {
@@ -89,7 +124,39 @@ account_reg_cleanup_cb(lws_sorted_usec_list_t *sul)
 	if (a->reg == NULL)
 		return;
 	why = a->reg->why;
-	account_reg_abort(a->c, &why);
+	switch (a->reg->next) {
+	case ACCOUNT_REG_PROBE:
+		if (account_reg_probe(a->c, &why) < 0)
+			account_reg_abort(a->c, &why, false);
+		break;
+	case ACCOUNT_REG_REMOVE:
+		account_reg_abort(a->c, &why, true);
+		break;
+	case ACCOUNT_REG_KEEP:
+		account_reg_abort(a->c, &why, false);
+		break;
+	}
+}
+
+static void
+account_reg_schedule(struct core *c, enum account_reg_next next)
+{
+	struct account_reg *reg = c->account->reg;
+
+	reg->next = next;
+	reg->ending = true;
+	lws_sul_schedule(engine_lws_context(c->eng), 0, &c->account->cleanup_sul,
+	                 account_reg_cleanup_cb, 1);
+}
+
+/* A failure after which the profile keeps its keys: say how to go on. */
+static void
+account_reg_keep_why(struct account_reg *reg, enum err_code code, const char *msg)
+{
+	err_set(&reg->why, code,
+	        "%s; the profile keeps its keys: run the same register command again to "
+	        "finish the registration",
+	        msg);
 }
 
 void
@@ -100,21 +167,20 @@ account_reg_free(struct core *c)
 	if (c->account->reg == NULL)
 		return;
 	lws_sul_cancel(&c->account->cleanup_sul);
-	err_set(&e, ERR_NETWORK, "the engine stopped during the registration");
-	account_reg_abort(c, &e);
+	/* The relay may have taken the keys already: keep them. */
+	err_set(&e, ERR_NETWORK,
+	        "the engine stopped during the registration; run the same register command "
+	        "again to finish it");
+	account_reg_abort(c, &e, false);
 }
 
+/* The account is ours on the relay now: the rest is not worth failing
+ * the registration for. */
 static void
-account_reg_uploaded(void *arg, const struct wire_frame *resp, const struct err *resp_err)
+account_reg_finish(struct account_reg_upload *up)
 {
-	struct account_reg_upload *up = arg;
 	struct core *c = up->c;
-	(void)resp;
-	(void)resp_err;
 
-	c->account->refilling = false;
-	/* Registered either way: a failed upload is redone by the prekey
-	 * check after the next authentication. */
 	if (up->done != NULL)
 		up->done(c, 0, NULL, up->arg);
 	free(up);
@@ -124,7 +190,30 @@ account_reg_uploaded(void *arg, const struct wire_frame *resp, const struct err 
 	}
 }
 
-/* The relay said 200 to "register": this is now the account's connection. */
+static void
+account_reg_uploaded(void *arg, const struct wire_frame *resp, const struct err *resp_err)
+{
+	struct account_reg_upload *up = arg;
+	(void)resp;
+	(void)resp_err;
+
+	up->c->account->refilling = false;
+	/* A failed upload is redone by the prekey check after the next
+	 * authentication. */
+	account_reg_finish(up);
+}
+
+static void
+account_reg_checked(struct core *c, int rc, const struct err *e, void *arg)
+{
+	(void)c;
+	(void)rc;
+	(void)e;
+	account_reg_finish(arg);
+}
+
+/* The relay said 200 to "register", or the stored secret authenticated:
+ * this is now the account's connection. */
 static void
 account_reg_accepted(struct core *c)
 {
@@ -136,10 +225,10 @@ account_reg_accepted(struct core *c)
 
 	if (kv_set_int(c->db, ACCOUNT_KV_REGISTERED, 1, &e) < 0) {
 		/* Without the marker the profile would not know itself after a
-		 * restart; the name is taken on the relay all the same. */
-		reg->why = e;
-		lws_sul_schedule(engine_lws_context(c->eng), 0, &c->account->cleanup_sul,
-		                 account_reg_cleanup_cb, 1);
+		 * restart; the relay has the account, so a second run of
+		 * register finds it with the same keys. */
+		account_reg_keep_why(reg, e.code, e.msg);
+		account_reg_schedule(c, ACCOUNT_REG_KEEP);
 		return;
 	}
 	c->account->reg = NULL;
@@ -155,6 +244,14 @@ account_reg_accepted(struct core *c)
 	up->c = c;
 	up->done = reg->done;
 	up->arg = reg->arg;
+	if (reg->n_prekeys == 0) {
+		/* Finishing an earlier attempt: its prekeys may or may not have
+		 * gone up. Count them and refill below the threshold. */
+		if (account_check_prekeys(c, account_reg_checked, up, &e) < 0)
+			account_reg_finish(up);
+		account_reg_destroy(reg);
+		return;
+	}
 	memset(&f, 0, sizeof f);
 	f.type = WIRE_T_KEYS_UPLOAD;
 	f.u.req.u.keys_upload.prekeys = xcalloc(reg->n_prekeys, sizeof(struct wire_prekey));
@@ -172,11 +269,56 @@ account_reg_accepted(struct core *c)
 	account_reg_destroy(reg);
 }
 
+/* The authentication that settles "name taken" ended without success. */
+static void
+account_reg_probe_failed(struct core *c, enum transport_state st, const struct err *why)
+{
+	struct account_reg *reg = c->account->reg;
+
+	if (st == TRANSPORT_AUTH_FAILED) {
+		/* Someone else's account: the relay never took our keys. */
+		err_set(&reg->why, ERR_EXISTS, "the name %s is taken on this relay", reg->name);
+		account_reg_schedule(c, ACCOUNT_REG_REMOVE);
+		return;
+	}
+	account_reg_keep_why(reg, why != NULL ? why->code : ERR_NETWORK,
+	                     why != NULL ? why->msg : "the relay could not be reached");
+	account_reg_schedule(c, ACCOUNT_REG_KEEP);
+}
+
+/* The register request ended without a 200. */
+static void
+account_reg_refused(struct core *c, const struct err *why)
+{
+	struct account_reg *reg = c->account->reg;
+	enum err_code code = why != NULL ? why->code : ERR_NETWORK;
+
+	if (code == ERR_EXISTS) {
+		reg->why = *why;
+		/* Keys sent before may be what took the name. */
+		account_reg_schedule(c, reg->resumed ? ACCOUNT_REG_PROBE : ACCOUNT_REG_REMOVE);
+		return;
+	}
+	if (code == ERR_AUTH || code == ERR_INVALID) {
+		/* Registration closed, or a bad request: nothing was stored
+		 * this time. Keys that went out before are still kept (the
+		 * relay checks the token before it looks at the name). */
+		reg->why = *why;
+		account_reg_schedule(c, reg->resumed ? ACCOUNT_REG_KEEP : ACCOUNT_REG_REMOVE);
+		return;
+	}
+	/* No answer: the relay may or may not have the account. */
+	account_reg_keep_why(reg, code, why != NULL ? why->msg : "the registration failed");
+	account_reg_schedule(c, ACCOUNT_REG_KEEP);
+}
+
 void
 account_reg_on_state(struct core *c, enum transport_state st, const struct err *why)
 {
 	struct account_reg *reg = c->account->reg;
 
+	if (reg->ending)
+		return;
 	switch (st) {
 	case TRANSPORT_CONNECTING:
 		account_set_conn(c, CORE_CONN_CONNECTING);
@@ -185,12 +327,10 @@ account_reg_on_state(struct core *c, enum transport_state st, const struct err *
 		account_reg_accepted(c);
 		break;
 	default:
-		if (why != NULL)
-			reg->why = *why;
+		if (reg->probing)
+			account_reg_probe_failed(c, st, why);
 		else
-			err_set(&reg->why, ERR_NETWORK, "the registration failed");
-		lws_sul_schedule(engine_lws_context(c->eng), 0, &c->account->cleanup_sul,
-		                 account_reg_cleanup_cb, 1);
+			account_reg_refused(c, why);
 		break;
 	}
 }
@@ -249,7 +389,122 @@ account_reg_make_keys(struct core *c, struct account_reg *reg, struct wire_frame
 	return db_commit(c->db, e);
 fail:
 	db_rollback(c->db, NULL);
+	reg->n_prekeys = 0;
+	free(reg->prekeys);
+	reg->prekeys = NULL;
 	return -1;
+}
+
+/* The keys an earlier attempt made (and may have sent), into the register
+ * frame again. The relay URL and pin are this attempt's: only the keys
+ * must stay the same. */
+static int
+account_reg_load_keys(struct core *c, struct account_reg *reg, struct wire_frame *f, struct err *e)
+{
+	struct keygen_bundle b;
+	unsigned char *secret = NULL;
+	size_t len = 0;
+	int64_t spk = 0;
+
+	if (kv_get_int(c->db, ACCOUNT_KV_SPK_UPLOADED, 0, &spk, e) < 0)
+		return -1;
+	if (spk <= 0 || spk > KEYGEN_PREKEY_ID_MAX)
+		return err_set(e, ERR_CORRUPT, "the unfinished registration has no signed prekey");
+	if (keygen_bundle_from_store(c->store, 1, 0, 0, (uint32_t)spk, &b, e) < 0)
+		return -1;
+	if (kv_get_blob(c->db, ACCOUNT_KV_SECRET, &secret, &len, e) < 0)
+		return -1;
+	if (len != WIRE_SECRET_LEN) {
+		wipe_free(secret, len);
+		return err_set(e, ERR_CORRUPT, "the stored device secret is damaged");
+	}
+	memcpy(f->u.req.u.reg.secret, secret, WIRE_SECRET_LEN);
+	wipe_free(secret, len);
+	f->u.req.u.reg.registration_id = b.registration_id;
+	memcpy(f->u.req.u.reg.identity_key, b.identity_pub, WIRE_KEY_LEN);
+	f->u.req.u.reg.signed_prekey.id = b.signed_prekey_id;
+	memcpy(f->u.req.u.reg.signed_prekey.pub, b.signed_prekey_pub, WIRE_KEY_LEN);
+	memcpy(f->u.req.u.reg.signed_prekey.sig, b.signed_prekey_sig, WIRE_SIG_LEN);
+	if (db_begin(c->db, e) < 0)
+		return -1;
+	if (kv_set_blob(c->db, ACCOUNT_KV_RELAY, reg->relay, strlen(reg->relay), e) < 0 ||
+	    (reg->has_pin ? kv_set_blob(c->db, ACCOUNT_KV_PIN, reg->pin, sizeof reg->pin, e)
+	                  : kv_delete(c->db, ACCOUNT_KV_PIN, e)) < 0) {
+		db_rollback(c->db, NULL);
+		return -1;
+	}
+	reg->resumed = true;
+	return db_commit(c->db, e);
+}
+
+/* The name an unfinished registration in the open database was for:
+ * 1 with *out (the caller's), 0 when the database has no keys yet. */
+static int
+account_reg_pending_name(struct core *c, char **out, struct err *e)
+{
+	unsigned char *v = NULL;
+	size_t len = 0;
+	struct err ne = {0};
+
+	*out = NULL;
+	if (kv_get_blob(c->db, ACCOUNT_KV_NAME, &v, &len, &ne) < 0) {
+		if (ne.code == ERR_NOTFOUND)
+			return 0;
+		*e = ne;
+		return -1;
+	}
+	*out = xstrndup((const char *)v, len);
+	free(v);
+	return 1;
+}
+
+int
+account_unfinished(struct core *c, char **name, char **relay, struct err *e)
+{
+	unsigned char *v = NULL;
+	size_t len = 0;
+	int r;
+
+	*relay = NULL;
+	if (c->db == NULL || c->account_name != NULL) {
+		*name = NULL;
+		return 0;
+	}
+	r = account_reg_pending_name(c, name, e);
+	if (r <= 0)
+		return r;
+	if (kv_get_blob(c->db, ACCOUNT_KV_RELAY, &v, &len, e) < 0) {
+		free(*name);
+		*name = NULL;
+		return -1;
+	}
+	*relay = xstrndup((const char *)v, len);
+	free(v);
+	return 1;
+}
+
+/* Keys for the register frame: the earlier attempt's when the open
+ * database has them (for the same name only), else new ones. */
+static int
+account_reg_keys(struct core *c, struct account_reg *reg, struct wire_frame *f, struct err *e)
+{
+	char *pending = NULL;
+	int r = account_reg_pending_name(c, &pending, e);
+
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return account_reg_make_keys(c, reg, f, e);
+	if (strcmp(pending, reg->name) != 0) {
+		err_set(e, ERR_EXISTS,
+		        "this profile holds an unfinished registration of %s: run register "
+		        "again with that name to finish it (or use another profile for %s)",
+		        pending, reg->name);
+		free(pending);
+		return -1;
+	}
+	free(pending);
+	return account_reg_load_keys(c, reg, f, e);
 }
 
 int
@@ -262,14 +517,17 @@ account_register(struct core *c, const struct account_register_params *p, accoun
 	struct transport_url url;
 	struct account_reg *reg;
 	struct wire_frame f;
+	bool created = false;
 	char *path;
 	int exists;
 
-	if (c->db != NULL || c->account_name != NULL)
-		return err_set(e, ERR_EXISTS, "this profile already has an account (%s)",
-		               c->account_name != NULL ? c->account_name : "locked");
 	if (c->account->reg != NULL)
 		return err_set(e, ERR_BUSY, "a registration is already under way");
+	if (c->account_name != NULL)
+		return err_set(e, ERR_EXISTS,
+		               "this profile is already registered as %s on %s; a profile holds "
+		               "one account (use --profile or --home for another)",
+		               c->account_name, c->relay_url != NULL ? c->relay_url : "its relay");
 	if (p->name == NULL || !wire_name_valid(p->name))
 		return err_set(
 		    e, ERR_INVALID,
@@ -277,21 +535,26 @@ account_register(struct core *c, const struct account_register_params *p, accoun
 	if (transport_url_parse(p->relay, &url, e) < 0)
 		return -1;
 	transport_url_clear(&url);
-	if (!p->keyfile && (p->passphrase == NULL || p->passphrase_len == 0))
-		return err_set(e, ERR_INVALID, "register needs a passphrase (or keyfile)");
-	path = profile_path(prof, DB_FILE);
-	exists = access(path, F_OK) == 0;
-	free(path);
-	if (exists)
-		return err_set(e, ERR_EXISTS, "this profile already has a database");
-
-	dcfg.dir = prof->dir;
-	dcfg.passphrase = p->keyfile ? NULL : p->passphrase;
-	dcfg.passphrase_len = p->keyfile ? 0 : p->passphrase_len;
-	dcfg.kdf_opslimit = c->account->kdf_ops;
-	dcfg.kdf_memlimit = c->account->kdf_mem;
-	if (db_create(&dcfg, &c->db, e) < 0)
-		return -1;
+	if (c->db == NULL) {
+		path = profile_path(prof, DB_FILE);
+		exists = access(path, F_OK) == 0;
+		free(path);
+		if (exists)
+			return err_set(
+			    e, ERR_AUTH,
+			    "this profile already has a database: unlock it first (an "
+			    "unfinished registration is then finished with the same keys)");
+		if (!p->keyfile && (p->passphrase == NULL || p->passphrase_len == 0))
+			return err_set(e, ERR_INVALID, "register needs a passphrase (or keyfile)");
+		dcfg.dir = prof->dir;
+		dcfg.passphrase = p->keyfile ? NULL : p->passphrase;
+		dcfg.passphrase_len = p->keyfile ? 0 : p->passphrase_len;
+		dcfg.kdf_opslimit = c->account->kdf_ops;
+		dcfg.kdf_memlimit = c->account->kdf_mem;
+		if (db_create(&dcfg, &c->db, e) < 0)
+			return -1;
+		created = true;
+	}
 	reg = xcalloc(1, sizeof *reg);
 	reg->done = done;
 	reg->arg = arg;
@@ -303,8 +566,8 @@ account_register(struct core *c, const struct account_register_params *p, accoun
 	f.type = WIRE_T_REGISTER;
 	snprintf(f.u.req.u.reg.account, sizeof f.u.req.u.reg.account, "%s", p->name);
 	f.u.req.u.reg.token = p->token != NULL ? xstrdup(p->token) : NULL;
-	if (sigstore_create(c->db, c->sig, &c->store, e) < 0 ||
-	    account_reg_make_keys(c, reg, &f, e) < 0)
+	if ((c->store == NULL && sigstore_create(c->db, c->sig, &c->store, e) < 0) ||
+	    account_reg_keys(c, reg, &f, e) < 0)
 		goto fail;
 	cfg.url = p->relay;
 	cfg.register_req = &f;
@@ -314,13 +577,18 @@ account_register(struct core *c, const struct account_register_params *p, accoun
 	reg->tp = transport_new(engine_lws_context(c->eng), &cfg, &account_hooks, c, e);
 	if (reg->tp == NULL)
 		goto fail;
+	wipe(&f.u.req.u.reg.secret, sizeof f.u.req.u.reg.secret);
 	wire_frame_free(&f);
 	c->account->reg = reg;
 	return 0;
 fail:
+	wipe(&f.u.req.u.reg.secret, sizeof f.u.req.u.reg.secret);
 	wire_frame_free(&f);
-	account_close_db(c);
-	account_reg_remove_files(c);
+	/* Nothing was sent: a database made just now goes again. */
+	if (created) {
+		account_close_db(c);
+		account_remove_files(c);
+	}
 	account_reg_destroy(reg);
 	return -1;
 }

@@ -12,18 +12,31 @@
 #include <unistd.h>
 
 const struct cmd_entry *const cmd_table[] = {
-    &cmd_account_register_entry, &cmd_message_send_entry,
-    &cmd_message_recv_entry,     &cmd_message_history_entry,
-    &cmd_contact_contacts_entry, &cmd_contact_safety_entry,
-    &cmd_contact_trust_entry,    &cmd_engine_rpc_entry,
-    &cmd_engine_daemon_entry,    &cmd_demo_entry,
-    &cmd_info_help_entry,        &cmd_info_version_entry,
-    &cmd_engine_engine_entry,    &cmd_ui_msg_entry,
-    &cmd_ui_add_entry,           &cmd_ui_close_entry,
-    &cmd_ui_search_entry,        &cmd_ui_quit_entry,
-    &cmd_account_unlock_entry,   &cmd_engine_info_entry,
-    &cmd_engine_subscribe_entry, &cmd_engine_persist_entry,
-    &cmd_engine_shutdown_entry,  NULL,
+    &cmd_account_register_entry,
+    &cmd_message_send_entry,
+    &cmd_message_recv_entry,
+    &cmd_message_history_entry,
+    &cmd_contact_contacts_entry,
+    &cmd_contact_safety_entry,
+    &cmd_contact_trust_entry,
+    &cmd_engine_rpc_entry,
+    &cmd_engine_daemon_entry,
+    &cmd_demo_entry,
+    &cmd_info_help_entry,
+    &cmd_info_version_entry,
+    &cmd_engine_engine_entry,
+    &cmd_ui_msg_entry,
+    &cmd_ui_add_entry,
+    &cmd_ui_close_entry,
+    &cmd_ui_search_entry,
+    &cmd_ui_quit_entry,
+    &cmd_account_unlock_entry,
+    &cmd_account_status_entry,
+    &cmd_engine_info_entry,
+    &cmd_engine_subscribe_entry,
+    &cmd_engine_persist_entry,
+    &cmd_engine_shutdown_entry,
+    NULL,
 };
 
 const struct cmd_arg cmd_global_options[] = {
@@ -47,7 +60,8 @@ const struct cmd_exit_info cmd_exit_table[] = {
      "a contact's identity key changed and is not trusted yet; compare safety numbers "
      "and use trust"},
     {CMD_EXIT_USAGE, "the command line was wrong"},
-    {CMD_EXIT_DATA, "invalid input: a malformed message, name or file"},
+    {CMD_EXIT_DATA, "invalid input: a malformed message, name or file; a safety number that "
+                    "does not match (trust --verified); a profile registered already"},
     {CMD_EXIT_NOTFOUND, "no such contact, message, file or profile"},
     {CMD_EXIT_UNAVAILABLE, "the feature is not available in this build, or not yet"},
     {CMD_EXIT_SOFTWARE, "an internal error (a bug: please report it)"},

@@ -187,6 +187,9 @@ int cmd_remote_fetch(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *p
 void cmd_remote_print(struct cmd_ctx *ctx, const struct cmd_args *args, json_t *result);
 /* Report a failure as "sotto: ...", returning the matching exit status. */
 int cmd_remote_fail(struct cmd_ctx *ctx, const struct err *e);
+/* The same for an error answer of method. */
+struct client_rpc_error;
+int cmd_remote_rpc_fail(struct cmd_ctx *ctx, const char *method, const struct client_rpc_error *re);
 /* Resolve and prepare the profile from the global options. Returns an
  * exit status (CMD_EXIT_OK or the failure, already reported). */
 int cmd_remote_profile(struct cmd_ctx *ctx, struct profile *p);
@@ -198,6 +201,7 @@ int cmd_remote_attach(struct cmd_ctx *ctx, struct profile *p, struct client *c, 
 /* The entries, one per command, defined in the cmd_*.c files. */
 extern const struct cmd_entry cmd_account_register_entry;
 extern const struct cmd_entry cmd_account_unlock_entry;
+extern const struct cmd_entry cmd_account_status_entry;
 extern const struct cmd_entry cmd_message_send_entry;
 extern const struct cmd_entry cmd_message_recv_entry;
 extern const struct cmd_entry cmd_message_history_entry;

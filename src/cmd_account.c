@@ -1,7 +1,7 @@
-/* Account commands: registering a profile on a relay, and the unlock
- * method that hands the engine the database passphrase over the socket
- * (never argv or the environment). The engine's messaging core answers
- * both; until it is plugged in they report "not implemented yet". */
+/* Account commands: registering a profile on a relay (or finishing a
+ * registration that was interrupted), and the unlock method that hands the
+ * engine the database passphrase over the socket (never argv or the
+ * environment). */
 #include "cmd.h"
 
 #include <stdlib.h>
@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "jsonrpc.h"
+#include "profile.h"
 
 static cmd_exec_fn cmd_account_register_exec;
 
@@ -45,7 +47,15 @@ const struct cmd_entry cmd_account_register_entry = {
             "relay and uploads prekeys. The database is protected by the passphrase read "
             "from --passphrase-file (or asked for when standard input is a terminal), or "
             "by a key file with --keyfile. A new passphrase is asked for twice on a "
-            "terminal; without one, --passphrase-file is required.",
+            "terminal; without one, --passphrase-file is required.\n\n"
+            "When a registration is interrupted (the relay cannot be reached: exit status "
+            "75; or sotto is killed before the answer is recorded), the profile keeps its "
+            "new keys. Running the same command again finishes the registration with "
+            "them, also when the relay had already taken them, and unlocks the profile "
+            "with its passphrase first. Only a refusal that proves the relay never took "
+            "the keys (the name belongs to another account) removes them, so that "
+            "another name can be tried. A profile that is registered already is refused "
+            "with exit status 65.",
     .where = CMD_CLI | CMD_RPC,
     .method = "register",
     .exec = cmd_account_register_exec,
@@ -103,25 +113,60 @@ cmd_account_read_token(const char *path, char **out, struct err *e)
 	return 0;
 }
 
+/* What the profile already holds, as the engine sees it: 1 when it has a
+ * database (a registered account, or a registration to finish with the
+ * keys made then), 0 when register starts from nothing. A locked profile
+ * is unlocked first, with the passphrase it already has. */
+static int
+cmd_account_existing(struct cmd_ctx *ctx, struct client *c, int *status)
+{
+	struct client_rpc_error re;
+	json_t *st = NULL;
+	struct err e;
+	int r, has;
+
+	if (json_is_true(json_object_get(c->info, "locked"))) {
+		r = client_unlock_if_locked(c, ctx->passphrase_file, &re, &e);
+		if (r < 0) {
+			err_prefix(&e, "register: this profile already has a database, which only "
+			               "its passphrase opens");
+			*status = cmd_remote_fail(ctx, &e);
+			return -1;
+		}
+		/* Not found: a database whose creation never finished, which
+		 * the engine removed; register starts from nothing. */
+		if (r > 0 && re.code != JSONRPC_NOT_FOUND) {
+			*status = cmd_remote_rpc_fail(ctx, "register", &re);
+			return -1;
+		}
+	}
+	r = client_call(c, "status", NULL, &st, &re, &e);
+	if (r != 0) {
+		*status =
+		    r > 0 ? cmd_remote_rpc_fail(ctx, "status", &re) : cmd_remote_fail(ctx, &e);
+		return -1;
+	}
+	has = json_is_true(json_object_get(st, "registered")) ||
+	      json_is_object(json_object_get(st, "unfinished"));
+	json_decref(st);
+	return has;
+}
+
 static int
 cmd_account_register_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
 {
 	const char *token_file = cmd_args_get(args, "token-file");
-	json_t *params;
+	struct client_rpc_error re;
+	struct profile p;
+	struct client c;
+	json_t *params, *result;
 	char *secret;
 	struct err e;
+	int status, existing, r;
 
 	params = cmd_params_from_args(args, ctx->in, &e);
 	if (params == NULL)
 		return cmd_remote_fail(ctx, &e);
-	if (cmd_args_get(args, "keyfile") == NULL) {
-		if (cmd_account_new_passphrase(ctx, &secret, &e) < 0) {
-			json_decref(params);
-			return cmd_remote_fail(ctx, &e);
-		}
-		json_object_set_new(params, "passphrase", json_string(secret));
-		wipe_free_str(secret);
-	}
 	if (token_file != NULL) {
 		if (cmd_account_read_token(token_file, &secret, &e) < 0) {
 			json_decref(params);
@@ -130,8 +175,43 @@ cmd_account_register_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
 		json_object_set_new(params, "token", json_string(secret));
 		wipe_free_str(secret);
 	}
-	/* A new profile has nothing to unlock: the engine starts unregistered. */
-	return cmd_remote_call(ctx, args, params, false);
+	status = cmd_remote_profile(ctx, &p);
+	if (status == CMD_EXIT_OK) {
+		status = cmd_remote_attach(ctx, &p, &c, false);
+		profile_clear(&p);
+	}
+	if (status != CMD_EXIT_OK) {
+		json_decref(params);
+		return status;
+	}
+	/* An existing profile needs no new passphrase: the engine refuses a
+	 * second account, or finishes an interrupted registration with the
+	 * keys (and database) it made then. */
+	existing = cmd_account_existing(ctx, &c, &status);
+	if (existing < 0)
+		goto out;
+	if (!existing && cmd_args_get(args, "keyfile") == NULL) {
+		if (cmd_account_new_passphrase(ctx, &secret, &e) < 0) {
+			status = cmd_remote_fail(ctx, &e);
+			goto out;
+		}
+		json_object_set_new(params, "passphrase", json_string(secret));
+		wipe_free_str(secret);
+	}
+	r = client_call(&c, "register", params, &result, &re, &e);
+	params = NULL;
+	if (r < 0) {
+		status = cmd_remote_fail(ctx, &e);
+	} else if (r > 0) {
+		status = cmd_remote_rpc_fail(ctx, "register", &re);
+	} else {
+		cmd_remote_print(ctx, args, result);
+		json_decref(result);
+	}
+out:
+	json_decref(params);
+	client_close(&c);
+	return status;
 }
 
 static const struct cmd_arg cmd_account_unlock_args[] = {
@@ -148,4 +228,16 @@ const struct cmd_entry cmd_account_unlock_entry = {
             "ever travels over the profile's private socket.",
     .where = CMD_RPC,
     .method = "unlock",
+};
+
+const struct cmd_entry cmd_account_status_entry = {
+    .name = "status",
+    .summary = "describe the profile's account and its relay connection",
+    .help = "Answers {account, device, relay, connection, locked, registered, "
+            "unfinished}: connection is offline, connecting, connected, auth_failed or "
+            "replaced. unfinished is null, or {account, relay} when a registration was "
+            "interrupted (its keys are kept): register with that account name finishes "
+            "it.",
+    .where = CMD_RPC,
+    .method = "status",
 };

@@ -36,9 +36,14 @@ const struct cmd_entry cmd_contact_safety_entry = {
     .options = cmd_contact_json_option,
     .args = cmd_contact_name_arg,
     .summary = "show the safety number shared with a contact",
-    .help = "Prints the 60-digit safety number for you and NAME. Compare it with NAME "
-            "over another channel (in person, on a call); if it matches, run trust with "
-            "--verified.",
+    .help = "Prints the 60-digit safety number for you and NAME, in 12 groups of 5 "
+            "digits. When standard output is a terminal, the command line also draws its "
+            "scannable form as a QR code under the digits (the full-screen interface's "
+            "/safety shows the digits only). Compare the number with NAME over another "
+            "channel (in person, on a call), or let NAME scan the code; if it matches, "
+            "run trust with --verified.\n\n"
+            "With --json, or when standard output is not a terminal, it prints the "
+            "method's answer instead: digits, groups, scannable (base64) and verified.",
     .where = CMD_CLI | CMD_UI | CMD_RPC,
     .method = "safety",
     .exec = cmd_contact_safety_exec,
@@ -58,7 +63,15 @@ const struct cmd_entry cmd_contact_trust_entry = {
     .args = cmd_contact_name_arg,
     .summary = "accept a contact's current identity key",
     .help = "After a contact's identity key changed, messages to them are held back until "
-            "you accept the new key. Without --verified the key is accepted unverified.",
+            "you accept the new key. Without --verified the key is accepted unverified.\n\n"
+            "With --verified DIGITS (spaces and dashes ignored), DIGITS must be the safety "
+            "number safety shows; the key is then accepted and NAME marked verified. When "
+            "the digits do not match, nothing changes (the key is neither accepted nor "
+            "verified) and the exit status is 65 (JSON-RPC error -32006, data.reason "
+            "\"crypto\"), so that a script can tell a safety number that does not match "
+            "from a wrong command line (64) or an unknown contact (66). After an identity "
+            "change that blocks sending, accept the new key first: --verified is then "
+            "refused with exit status 3 and nothing changes.",
     .where = CMD_CLI | CMD_UI | CMD_RPC,
     .method = "trust",
     .exec = cmd_remote_exec,

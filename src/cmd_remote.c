@@ -19,7 +19,7 @@ cmd_remote_fail(struct cmd_ctx *ctx, const struct err *e)
 	return cmd_exit_from_err(e->code);
 }
 
-static int
+int
 cmd_remote_rpc_fail(struct cmd_ctx *ctx, const char *method, const struct client_rpc_error *re)
 {
 	/* Our own messages already name the method. */

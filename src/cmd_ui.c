@@ -27,7 +27,9 @@ const struct cmd_entry cmd_ui_add_entry = {
     .name = "add",
     .args = cmd_ui_add_args,
     .summary = "add a contact",
-    .help = "Looks NAME up on the relay and adds it to your contacts.",
+    .help = "Opens a conversation window with NAME. NAME becomes a contact with the first "
+            "message you send, which is also when the relay is first asked for NAME's keys: "
+            "an unknown name is reported then, and nothing is added.",
     .where = CMD_UI,
 };
 
@@ -47,7 +49,8 @@ const struct cmd_entry cmd_ui_search_entry = {
     .name = "search",
     .args = cmd_ui_search_args,
     .summary = "search the history",
-    .help = "Shows the messages containing TEXT, newest first.",
+    .help = "Shows the messages containing TEXT, newest first, numbered; Ctrl-G opens each in "
+            "turn in its conversation.",
     .where = CMD_UI,
 };
 

@@ -177,8 +177,9 @@ msg_trust_method(struct engine_req *req, json_t *params, void *ctx)
 	struct safety_number sn;
 	unsigned char *rkey = NULL;
 	size_t rlen = 0;
-	bool blocked = false, verified = false;
+	bool blocked = false, verified = false, matched;
 	struct err e;
+	int r;
 
 	if (!msg_trust_ready(c, req, name))
 		return;
@@ -191,28 +192,45 @@ msg_trust_method(struct engine_req *req, json_t *params, void *ctx)
 	contacts_entry_clear(&ce);
 	if (msg_untrusted(c->msg, name, &blocked, &e) < 0)
 		goto fail;
-	/* Messages held back from the new key go through first. */
-	msg_recv_release(c->msg, name);
-	if (msg_trust_clear_markers(c, name, blocked, &e) < 0)
-		goto fail;
+	/* Digits are checked before anything changes: a number that does not
+	 * match leaves the key neither accepted nor verified. */
 	if (digits != NULL) {
+		if (blocked) {
+			/* The new key is not stored until it is accepted, so the
+			 * digits could only be checked against the old one. */
+			err_set(
+			    &e, ERR_UNTRUSTED,
+			    "trust: %s's identity key changed: accept the new key with trust %s "
+			    "(without --verified) first, then compare the new safety number",
+			    name, name);
+			goto fail;
+		}
 		if (msg_trust_safety(c, name, &sn, &rkey, &rlen, &e) < 0)
 			goto fail;
-		if (!msg_trust_digits_match(digits, sn.digits)) {
-			safety_number_clear(&sn);
+		matched = msg_trust_digits_match(digits, sn.digits);
+		safety_number_clear(&sn);
+		if (!matched) {
 			free(rkey);
-			err_set(&e, ERR_INVALID,
+			/* Not a usage error: the numbers differ, which is what a
+			 * man in the middle looks like (ERR_CRYPTO: exit 65). */
+			err_set(&e, ERR_CRYPTO,
 			        "trust: those digits are not the safety number you share with %s; "
-			        "nothing was verified",
+			        "nothing was verified or accepted",
 			        name);
 			goto fail;
 		}
-		safety_number_clear(&sn);
-		if (idstore_set_verified(c->db, name, rkey, rlen, true, &e) < 0) {
-			free(rkey);
-			goto fail;
-		}
+	}
+	/* Messages held back from the new key go through first. */
+	msg_recv_release(c->msg, name);
+	if (msg_trust_clear_markers(c, name, blocked, &e) < 0) {
 		free(rkey);
+		goto fail;
+	}
+	if (rkey != NULL) {
+		r = idstore_set_verified(c->db, name, rkey, rlen, true, &e);
+		free(rkey);
+		if (r < 0)
+			goto fail;
 	}
 	idstore_name_verified(c->db, name, &verified, &e);
 	msg_emit(c->msg, "contact", json_pack("{s:s,s:b}", "name", name, "verified", verified));

@@ -12,7 +12,8 @@ INTEG_SCENARIOS = \
 	tests/integ/integ_identity_change.sh \
 	tests/integ/integ_prekeys_exhausted.sh \
 	tests/integ/integ_chaos.sh \
-	tests/integ/integ_bad_input.sh
+	tests/integ/integ_bad_input.sh \
+	tests/integ/integ_register_resume.sh
 # Not yet in make check (bugs reported to the lead): integ_thousand_each_way
 # (a "history" reply over ~230 KB never arrives) and integ_relay_kill9
 # (outbox rows resent newest first after a reconnect).

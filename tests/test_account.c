@@ -1,8 +1,9 @@
 /* Tests of the account half of the engine core against the real
  * sotto-relay: registration creates a private profile and uploads its
- * keys, a taken name leaves nothing behind, a wrong passphrase changes
- * nothing, key files open at start, prekeys are refilled when they run
- * low, and peers' bundles become sessions. A real engine (socket, lock,
+ * keys, a taken name leaves nothing behind, a registration cut short is
+ * finished later with the same keys, a wrong passphrase changes nothing,
+ * key files open at start, prekeys are refilled when they run low, and
+ * peers' bundles become sessions. A real engine (socket, lock,
  * loop) hosts the core; msg.c is replaced by the counting stubs below. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -782,6 +783,301 @@ test_pin_accepts_plain_and_colon_fingerprints(void **state)
 	assert_int_equal(account_parse_pin("", pin, &e), -1);
 }
 
+/* ---- registrations cut short ---- */
+
+/* Nothing listens on port 1: the connection is refused at once. */
+#define DEAD_RELAY "ws://127.0.0.1:1"
+
+static struct done
+do_register_at(struct host *h, const char *name, const char *url, const char *pass)
+{
+	struct account_register_params p = {0};
+	struct done d = {0};
+	struct err e = {0};
+
+	p.name = name;
+	p.relay = url;
+	p.keyfile = pass == NULL; /* ignored when finishing a registration */
+	p.passphrase = pass;
+	p.passphrase_len = pass != NULL ? strlen(pass) : 0;
+	if (account_register(h->c, &p, on_done, &d, &e) < 0) {
+		d.calls = 1;
+		d.rc = -1;
+		d.e = e;
+		return d;
+	}
+	serve_until(h, done_called, &d);
+	assert_int_equal(d.calls, 1);
+	return d;
+}
+
+/* The profile's own identity public key. */
+static void
+local_identity(struct host *h, uint8_t out[WIRE_KEY_LEN])
+{
+	unsigned char *pub = NULL;
+	size_t len = 0;
+	struct err e = {0};
+
+	assert_int_equal(idstore_get_local(h->c->db, &pub, &len, NULL, NULL, NULL, &e), 0);
+	assert_int_equal(len, WIRE_KEY_LEN);
+	memcpy(out, pub, WIRE_KEY_LEN);
+	free(pub);
+}
+
+/* The identity key the relay hands out for name. */
+static void
+relay_identity(struct relay_fixture_peer *p, const char *name, uint8_t out[WIRE_KEY_LEN])
+{
+	struct wire_frame req = {0}, resp;
+
+	req.type = WIRE_T_KEYS_FETCH;
+	snprintf(req.u.req.u.keys_fetch.account, sizeof req.u.req.u.keys_fetch.account, "%s", name);
+	resp = relay_fixture_call(p, &req);
+	assert_int_equal(resp.u.resp.status, 200);
+	memcpy(out, resp.u.resp.identity_key, WIRE_KEY_LEN);
+	wire_frame_free(&resp);
+}
+
+static void
+assert_unfinished(struct host *h, const char *name, const char *relay_at)
+{
+	char *n = NULL, *r = NULL;
+	struct err e = {0};
+
+	assert_int_equal(account_unfinished(h->c, &n, &r, &e), 1);
+	assert_string_equal(n, name);
+	assert_string_equal(r, relay_at);
+	free(n);
+	free(r);
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	size_t len;
+	char *buf;
+	FILE *f;
+
+	if (access(from, F_OK) != 0)
+		return;
+	buf = read_file(from, &len);
+	f = fopen(to, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	chmod(to, 0600);
+	free(buf);
+}
+
+/* A copy of a stopped profile's files: the same keys in another profile. */
+static void
+copy_profile(const char *from, const char *to)
+{
+	static const char *const files[] = {DB_FILE, DB_FILE "-wal", KDF_PARAMS_FILE, KDF_KEY_FILE};
+	char *dfrom = profile_dir(from), *dto = profile_dir(to);
+	size_t i;
+
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char *a = xasprintf("%s/%s", dfrom, files[i]),
+		     *b = xasprintf("%s/%s", dto, files[i]);
+
+		copy_file(a, b);
+		free(a);
+		free(b);
+	}
+	free(dfrom);
+	free(dto);
+}
+
+static void
+test_register_without_relay_keeps_keys_and_retry_sends_them(void **state)
+{
+	struct relay_fixture_acct fetcher;
+	struct relay_fixture_peer *p;
+	uint8_t before[WIRE_KEY_LEN], after[WIRE_KEY_LEN], on_relay[WIRE_KEY_LEN];
+	struct host h;
+	struct done d;
+	struct err e = {0};
+	(void)state;
+
+	host_start(&h, "p.norelay");
+	d = do_register_at(&h, "acct.norelay", DEAD_RELAY, "pass");
+	assert_int_equal(d.rc, -1);
+	assert_int_equal(d.e.code, ERR_NETWORK);
+	assert_non_null(strstr(d.e.msg, "run the same register command again"));
+	/* Not registered, but the keys are kept. */
+	assert_null(h.c->account_name);
+	assert_null(h.c->tp);
+	assert_int_equal(file_mode(&h, DB_FILE), 0600);
+	assert_unfinished(&h, "acct.norelay", DEAD_RELAY);
+	local_identity(&h, before);
+	host_stop(&h);
+
+	/* A later engine: locked until unlocked, then still unfinished. */
+	host_start(&h, "p.norelay");
+	assert_true(engine_is_locked(h.eng));
+	assert_int_equal(do_register_at(&h, "acct.norelay", relay_url, "pass").e.code, ERR_AUTH);
+	assert_int_equal(account_unlock(h.c, "pass", 4, &e), 0);
+	assert_null(h.c->account_name);
+	assert_unfinished(&h, "acct.norelay", DEAD_RELAY);
+	/* Another name is refused: it would orphan the first if it went through. */
+	d = do_register_at(&h, "acct.other", relay_url, NULL);
+	assert_int_equal(d.rc, -1);
+	assert_int_equal(d.e.code, ERR_EXISTS);
+	assert_non_null(strstr(d.e.msg, "acct.norelay"));
+
+	/* The same name on the relay that now answers: the same identity,
+	 * no passphrase needed, and the one-time prekeys go up. */
+	d = do_register_at(&h, "acct.norelay", relay_url, NULL);
+	assert_int_equal(d.rc, 0);
+	assert_string_equal(h.c->account_name, "acct.norelay");
+	assert_string_equal(h.c->relay_url, relay_url);
+	assert_int_equal(h.c->conn, CORE_CONN_CONNECTED);
+	local_identity(&h, after);
+	assert_memory_equal(before, after, WIRE_KEY_LEN);
+	p = fixture_peer(&fetcher, "acct.nrfetch");
+	relay_identity(p, "acct.norelay", on_relay);
+	assert_memory_equal(before, on_relay, WIRE_KEY_LEN);
+	/* The fetch above took one; the engine's upkeep may already have
+	 * topped the batch up again. */
+	assert_true(relay_prekey_count(&h) >= ACCOUNT_PREKEY_BATCH - 1);
+	/* Finished: a third run is refused, naming the account. */
+	d = do_register_at(&h, "acct.norelay", relay_url, NULL);
+	assert_int_equal(d.e.code, ERR_EXISTS);
+	assert_non_null(strstr(d.e.msg, "already registered as acct.norelay"));
+	host_stop(&h);
+
+	/* And a restart knows the account and its relay. */
+	host_start(&h, "p.norelay");
+	assert_int_equal(account_unlock(h.c, "pass", 4, &e), 0);
+	assert_string_equal(h.c->account_name, "acct.norelay");
+	assert_string_equal(h.c->relay_url, relay_url);
+	serve_until(&h, is_connected, h.c);
+	host_stop(&h);
+	relay_fixture_close(p);
+	relay_fixture_acct_free(&fetcher);
+}
+
+static void
+test_register_answered_but_not_recorded_is_finished_by_authenticating(void **state)
+{
+	uint8_t before[WIRE_KEY_LEN], after[WIRE_KEY_LEN];
+	struct host h;
+	struct done d;
+	(void)state;
+
+	/* An unfinished registration, copied before a run finishes it: the
+	 * copy is a profile whose keys the relay took while it never heard
+	 * the answer. */
+	host_start(&h, "p.lost");
+	assert_int_equal(do_register_at(&h, "acct.lost", DEAD_RELAY, NULL).e.code, ERR_NETWORK);
+	host_stop(&h);
+	copy_profile("p.lost", "p.lost2");
+	host_start(&h, "p.lost");
+	assert_int_equal(do_register_at(&h, "acct.lost", relay_url, NULL).rc, 0);
+	local_identity(&h, before);
+	host_stop(&h);
+
+	host_start(&h, "p.lost2");
+	assert_false(engine_is_locked(h.eng));
+	assert_unfinished(&h, "acct.lost", DEAD_RELAY);
+	d = do_register_at(&h, "acct.lost", relay_url, NULL);
+	assert_int_equal(d.rc, 0);
+	assert_string_equal(h.c->account_name, "acct.lost");
+	assert_int_equal(h.c->device_id, 1);
+	assert_int_equal(h.c->conn, CORE_CONN_CONNECTED);
+	local_identity(&h, after);
+	assert_memory_equal(before, after, WIRE_KEY_LEN);
+	assert_true(relay_prekey_count(&h) >= ACCOUNT_PREKEY_LOW);
+	host_stop(&h);
+}
+
+static void
+test_unfinished_registration_of_a_name_taken_by_another_is_removed(void **state)
+{
+	struct relay_fixture_acct owner;
+	struct host h;
+	struct done d;
+	(void)state;
+
+	host_start(&h, "p.stolen");
+	assert_int_equal(do_register_at(&h, "acct.stolen", DEAD_RELAY, NULL).e.code, ERR_NETWORK);
+	relay_fixture_acct_init(&owner, "acct.stolen");
+	relay_fixture_close(relay_fixture_register(relay.port, &owner));
+	/* Our secret does not open the account: it is not ours, and the
+	 * relay never took our keys. */
+	d = do_register_at(&h, "acct.stolen", relay_url, NULL);
+	assert_int_equal(d.rc, -1);
+	assert_int_equal(d.e.code, ERR_EXISTS);
+	assert_null(h.c->db);
+	assert_int_equal(file_mode(&h, DB_FILE), -1);
+	assert_int_equal(file_mode(&h, KDF_KEY_FILE), -1);
+	/* So the profile is free for another name. */
+	assert_int_equal(do_register_at(&h, "acct.notstolen", relay_url, NULL).rc, 0);
+	host_stop(&h);
+	relay_fixture_acct_free(&owner);
+}
+
+static void
+test_engine_stopping_during_registration_keeps_keys(void **state)
+{
+	struct account_register_params p = {0};
+	uint8_t before[WIRE_KEY_LEN], after[WIRE_KEY_LEN];
+	struct host h;
+	struct done d = {0};
+	struct err e = {0};
+	(void)state;
+
+	host_start(&h, "p.stopped");
+	p.name = "acct.stopped";
+	p.relay = relay_url;
+	p.keyfile = true;
+	assert_int_equal(account_register(h.c, &p, on_done, &d, &e), 0);
+	local_identity(&h, before);
+	/* Stopped before the answer could be read. */
+	host_stop(&h);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.rc, -1);
+	assert_int_equal(d.e.code, ERR_NETWORK);
+
+	host_start(&h, "p.stopped");
+	assert_unfinished(&h, "acct.stopped", relay_url);
+	assert_int_equal(do_register_at(&h, "acct.stopped", relay_url, NULL).rc, 0);
+	local_identity(&h, after);
+	assert_memory_equal(before, after, WIRE_KEY_LEN);
+	host_stop(&h);
+}
+
+static void
+test_database_whose_creation_was_killed_is_started_again(void **state)
+{
+	struct host h;
+	char *path;
+	(void)state;
+
+	/* What a kill inside db_create leaves: the key files and a database
+	 * file without a byte (here: a finished one, emptied). */
+	host_start(&h, "p.halfmade");
+	assert_int_equal(do_register_at(&h, "acct.halfmade", DEAD_RELAY, NULL).e.code, ERR_NETWORK);
+	host_stop(&h);
+	path = xasprintf("%s/p.halfmade/%s", tmp_root, DB_FILE);
+	assert_int_equal(truncate(path, 0), 0);
+	free(path);
+	path = xasprintf("%s/p.halfmade/%s-wal", tmp_root, DB_FILE);
+	unlink(path);
+	free(path);
+
+	/* The engine starts as for a new profile, and register works. */
+	host_start(&h, "p.halfmade");
+	assert_false(engine_is_locked(h.eng));
+	assert_null(h.c->db);
+	assert_int_equal(file_mode(&h, DB_FILE), -1);
+	assert_int_equal(file_mode(&h, KDF_KEY_FILE), -1);
+	assert_int_equal(do_register_at(&h, "acct.halfmade", relay_url, NULL).rc, 0);
+	host_stop(&h);
+}
+
 int
 main(void)
 {
@@ -796,6 +1092,11 @@ main(void)
 	    cmocka_unit_test(test_prekeys_are_refilled_when_they_run_low),
 	    cmocka_unit_test(test_signed_prekey_is_rotated_when_due),
 	    cmocka_unit_test(test_fetch_builds_sessions_and_reports_untrusted_identity),
+	    cmocka_unit_test(test_register_without_relay_keeps_keys_and_retry_sends_them),
+	    cmocka_unit_test(test_register_answered_but_not_recorded_is_finished_by_authenticating),
+	    cmocka_unit_test(test_unfinished_registration_of_a_name_taken_by_another_is_removed),
+	    cmocka_unit_test(test_engine_stopping_during_registration_keeps_keys),
+	    cmocka_unit_test(test_database_whose_creation_was_killed_is_started_again),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

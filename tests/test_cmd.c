@@ -503,6 +503,43 @@ test_cmd_man_page_lists_exit_statuses_and_options(void **state)
 	free(page);
 }
 
+/* trust --verified with digits that do not match is "not verified", not a
+ * usage error: ERR_CRYPTO travels as JSON-RPC invalid data and the
+ * command exits 65, which its help and the man page say. */
+static void
+test_cmd_trust_mismatch_exits_65_not_usage(void **state)
+{
+	const struct cmd_entry *ce = cmd_find("trust", CMD_CLI);
+	(void)state;
+
+	assert_int_equal(jsonrpc_code_from_err(ERR_CRYPTO), JSONRPC_INVALID_DATA);
+	assert_int_equal(cmd_exit_from_rpc(jsonrpc_code_from_err(ERR_CRYPTO)), CMD_EXIT_DATA);
+	assert_int_equal(cmd_exit_from_err(ERR_CRYPTO), CMD_EXIT_DATA);
+	assert_int_equal(CMD_EXIT_DATA, 65);
+	assert_int_not_equal(cmd_exit_from_rpc(jsonrpc_code_from_err(ERR_CRYPTO)), CMD_EXIT_USAGE);
+	assert_non_null(ce);
+	assert_non_null(strstr(ce->help, "exit status is 65"));
+}
+
+/* The command line draws a QR code for safety on a terminal: its help
+ * (and so /help and sotto(1)) says so. */
+static void
+test_cmd_safety_help_mentions_qr_code(void **state)
+{
+	const struct cmd_entry *ce = cmd_find("safety", CMD_CLI);
+	char *text;
+	(void)state;
+
+	assert_non_null(ce);
+	text = cmd_help_text(ce, CMD_CLI);
+	assert_non_null(strstr(text, "QR code"));
+	assert_non_null(strstr(text, "terminal"));
+	free(text);
+	text = cmd_help_text(ce, CMD_UI);
+	assert_non_null(strstr(text, "QR code"));
+	free(text);
+}
+
 int
 main(void)
 {
@@ -522,6 +559,8 @@ main(void)
 	    cmocka_unit_test(test_cmd_exit_statuses_map_errors),
 	    cmocka_unit_test(test_cmd_man_page_commands_section_matches_table),
 	    cmocka_unit_test(test_cmd_man_page_lists_exit_statuses_and_options),
+	    cmocka_unit_test(test_cmd_trust_mismatch_exits_65_not_usage),
+	    cmocka_unit_test(test_cmd_safety_help_mentions_qr_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,10 @@
 # Shared by the tmux-driven UI tests (sourced, not run): a private tmux
 # server, screen captures, and waits that poll with a deadline instead of
 # sleeping for a guessed time. The caller sets TMP and may set HOME_DIR.
+# screen, keys and the checks built on them act on the window named in
+# UI_TARGET (the session's current one, "ui", unless set).
 SOCK=$TMP/tmux.sock
+UI_TARGET=ui
 
 ui_cleanup() {
 	tmux -S "$SOCK" kill-server 2>/dev/null
@@ -15,14 +18,14 @@ ui_cleanup() {
 }
 
 screen() {
-	tmux -S "$SOCK" capture-pane -p -t ui
+	tmux -S "$SOCK" capture-pane -p -t "$UI_TARGET"
 }
 
 fail() {
 	echo "FAIL: $*" >&2
 	echo "--- screen:" >&2
 	screen >&2
-	for f in "$TMP"/*.err "$TMP"/*/engine.log; do
+	for f in "$TMP"/*.err "$TMP"/*/engine.log "$TMP"/*/*/engine.log; do
 		[ -s "$f" ] && { echo "--- $f:" >&2; cat "$f" >&2; }
 	done
 	exit 1
@@ -53,7 +56,7 @@ rows_are() {
 }
 
 keys() {
-	tmux -S "$SOCK" send-keys -t ui "$@"
+	tmux -S "$SOCK" send-keys -t "$UI_TARGET" "$@"
 }
 
 # ui_spawn COMMAND: a shell command line in an 80x24 tmux window, its
@@ -109,5 +112,90 @@ ui_quit() {
 	[ "$(cat "$TMP/exit")" = 0 ] || fail "exit status $(cat "$TMP/exit")"
 	[ -s "$TMP/ui.err" ] && fail "the UI wrote to stderr"
 	tmux -S "$SOCK" kill-server 2>/dev/null
+	return 0
+}
+
+# ---- a relay and profiles, for the scenarios with messages ----
+
+# relay_start [PORT]: a sotto-relay on a free loopback port (or PORT,
+# when starting it again) with its data in $TMP/relay; sets RELAY_PID,
+# PORT and URL. Needs RELAY (the binary).
+relay_start() {
+	: >"$TMP/relay.out"
+	"$RELAY" --listen "127.0.0.1:${1:-0}" --data "$TMP/relay" >"$TMP/relay.out" \
+		2>>"$TMP/relay.err" &
+	RELAY_PID=$!
+	UI_PIDS="${UI_PIDS:-} $RELAY_PID"
+	wait_for grep -qs '^listening on ' "$TMP/relay.out" || fail "the relay did not start"
+	PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$TMP/relay.out")
+	[ -n "$PORT" ] || fail "unexpected relay banner: $(cat "$TMP/relay.out")"
+	URL=ws://127.0.0.1:$PORT
+}
+
+# as WHO ARGS...: sotto on the profile in $TMP/WHO. Needs SOTTO.
+as() {
+	as_who=$1
+	shift
+	"$SOTTO" --home "$TMP/$as_who" "$@"
+}
+
+# register WHO [ARGS...]: a new profile in $TMP/WHO registered as WHO with
+# a key file (or with ARGS instead of --keyfile).
+register() {
+	reg_who=$1
+	shift
+	mkdir -p -m 700 "$TMP/$reg_who"
+	[ $# -gt 0 ] || set -- --keyfile
+	as "$reg_who" register "$@" --relay "$URL" "$reg_who" >/dev/null \
+		2>>"$TMP/$reg_who.err" || fail "register $reg_who"
+}
+
+# ui_window NAME HOME [ENV...]: the interface on the profile in HOME in a
+# new window NAME of the session (address it as UI_TARGET=ui:NAME); its
+# standard error in $TMP/NAME.err, its exit status in $TMP/NAME.exit.
+ui_window() {
+	uw_name=$1
+	uw_home=$2
+	shift 2
+	[ -f "$TMP/lsan.supp" ] ||
+		printf 'leak:libncursesw\nleak:libtinfo\nleak:_nc_\nleak:initscr\nleak:newterm\n' \
+			>"$TMP/lsan.supp"
+	tmux -S "$SOCK" new-window -d -t ui -n "$uw_name" \
+		"LSAN_OPTIONS=suppressions=$TMP/lsan.supp TERM=tmux-256color $* '$UI' \
+		 --home '$uw_home' 2>'$TMP/$uw_name.err'; echo \$? >'$TMP/$uw_name.exit'; \
+		 sleep 600" || fail "cannot open the tmux window $uw_name"
+}
+
+# Every sotto process of the test stopped with SIGTERM; none may have had
+# a sanitizer report in its engine log or the relay's.
+ui_stop_all() {
+	usa_pids=$UI_PIDS
+	for f in "$TMP"/*/engine.pid; do
+		usa_pids="$usa_pids $(cat "$f" 2>/dev/null)"
+	done
+	tmux -S "$SOCK" kill-server 2>/dev/null
+	kill -CONT $usa_pids 2>/dev/null
+	kill -TERM $usa_pids 2>/dev/null
+	usa_gone() {
+		for p in $usa_pids; do
+			pid_alive "$p" && return 1
+		done
+		return 0
+	}
+	wait_for usa_gone || fail "the engines or the relay did not stop"
+	if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP"/*/engine.log \
+		"$TMP"/relay.err "$TMP"/*.err 2>/dev/null; then
+		fail "a sanitizer reported a problem"
+	fi
+	return 0
+}
+
+# ui_window_quit NAME: /quit in window NAME; it must exit 0 with nothing
+# on its standard error.
+ui_window_quit() {
+	UI_TARGET=ui:$1 keys "/quit" Enter
+	wait_for test -s "$TMP/$1.exit" || fail "/quit did not leave the window $1"
+	[ "$(cat "$TMP/$1.exit")" = 0 ] || fail "$1: exit status $(cat "$TMP/$1.exit")"
+	[ -s "$TMP/$1.err" ] && fail "$1 wrote to stderr"
 	return 0
 }

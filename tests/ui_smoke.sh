@@ -6,13 +6,12 @@
 # leaving (and the engine following, as the last frontend left); and
 # attaching again to a new engine when the engine goes away.
 #
-# Messaging scenarios need the engine's messaging core and a relay; they
-# are in tests/ui_messaging.sh against tests/ui_fake_engine. Against the
-# real engine the lead still has to add: register + unlock prompt (wrong
-# passphrase, then right), send to a second profile and watch
-# sending -> sent -> delivered -> read, an incoming message in a
-# conversation that is not open (unread count, bell), an identity change
-# showing "/trust NAME" in the status bar.
+# Messaging scenarios, with a real sotto-relay and real profiles, are in
+# the other tests/ui_*.sh: ui_messaging (sending, unread counts, hostile
+# text, paging, trust), ui_unlock (the passphrase prompt), ui_identity (a
+# changed safety number), ui_search, ui_pair (two profiles), ui_shared
+# (two interfaces on one engine), ui_compose (Ctrl-X Ctrl-E), ui_wide
+# (wide characters) and ui_offline (a stopped or absent relay).
 #
 # Every wait polls the screen with a deadline; nothing relies on timing.
 set -u

@@ -548,6 +548,9 @@ app_key(struct app *a, int key)
 	case EDITOR_KEY_TAB:
 		app_complete(a);
 		break;
+	case 0x07: /* Ctrl-G */
+		app_search_jump(a);
+		return;
 	case 0x0e: /* Ctrl-N */
 		app_switch(a, app_position(a) + 1);
 		return;
@@ -570,7 +573,8 @@ app_key(struct app *a, int key)
 static void
 app_loop(struct app *a)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
+	nfds_t n;
 	int key;
 
 	while (!a->quit) {
@@ -580,6 +584,7 @@ app_loop(struct app *a)
 		while (!a->quit && (key = screen_getkey(a->screen)) >= 0)
 			app_key(a, key);
 		app_events_drain(a);
+		app_send_drain(a);
 		if (app_winch) {
 			app_winch = 0;
 			screen_resize(a->screen);
@@ -591,16 +596,24 @@ app_loop(struct app *a)
 			screen_draw(a->screen, a);
 		pfd[0].fd = 0;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = a->client.conn.fd;
-		pfd[1].events = POLLIN;
+		n = 1;
+		if (a->client.conn.fd >= 0) {
+			pfd[n].fd = a->client.conn.fd;
+			pfd[n++].events = POLLIN;
+		}
+		if (app_send_fd(a) >= 0) {
+			pfd[n].fd = app_send_fd(a);
+			pfd[n++].events = POLLIN;
+		}
 		/* SIGWINCH is blocked except inside ppoll(): one that came
 		 * between the check above and here is delivered now and wakes
 		 * it, instead of leaving a stale layout until the next key. */
-		if (ppoll(pfd, a->client.conn.fd >= 0 ? 2 : 1, NULL, &app_poll_mask) < 0)
+		if (ppoll(pfd, n, NULL, &app_poll_mask) < 0)
 			continue; /* EINTR: SIGWINCH, looked at above */
+		/* The terminal is gone. (The sockets are read by the drains
+		 * at the top.) */
 		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
-			a->quit = true; /* the terminal is gone */
-		                        /* The socket is read by app_drain() at the top. */
+			a->quit = true;
 	}
 }
 
@@ -612,6 +625,8 @@ app_free(struct app *a)
 	screen_free(a->screen);
 	a->screen = NULL;
 	client_close(&a->client);
+	app_send_free(a);
+	json_decref(a->results);
 	for (i = 0; i < a->nbufs; i++)
 		buffer_free(a->bufs[i]);
 	free(a->bufs);
@@ -683,6 +698,7 @@ ui_main(const struct profile *p, const char *passphrase_file, const char *open_p
 		a.theme_error = xstrdup(te.msg);
 	free(path);
 	client_init(&a.client);
+	client_init(&a.sender);
 	if (client_attach(&a.client, p, true, e) < 0 ||
 	    (passphrase_file != NULL && app_unlock_from_file(&a, e) < 0))
 		goto fail;
@@ -708,8 +724,10 @@ ui_main(const struct profile *p, const char *passphrase_file, const char *open_p
 		app_notice(&a, "ui.conf: %s", a.theme_error);
 	if (json_is_true(json_object_get(a.client.info, "locked"))) {
 		app_set_locked(&a, true);
-		app_notice(&a, "The profile %s is locked: type its passphrase and press Enter.",
-		           p->name);
+		/* The directory, not the name: with --home the name says
+		 * "default" whatever the directory holds. */
+		app_notice(&a, "The profile in %s is locked: type its passphrase and press Enter.",
+		           p->dir);
 	} else {
 		app_start(&a);
 	}

@@ -28,11 +28,16 @@
 
 struct screen;
 struct cmd_ctx;
+struct app_send_pending;
 
 struct app {
 	const struct profile *profile;
 	const char *passphrase_file;
 	struct client client;
+	/* A second connection for "send", answered late (app_send.c). */
+	struct client sender;
+	struct app_send_pending *pending; /* sends not answered yet */
+	size_t npending;
 	struct theme theme;
 	char *theme_error; /* a bad ui.conf line, shown once started */
 	struct screen *screen;
@@ -59,6 +64,8 @@ struct app {
 	const char *open_peer; /* the conversation to open once started */
 	bool read_pending;     /* messages arrived in the open window */
 	bool list_stale;       /* messages arrived elsewhere: recount */
+	json_t *results;       /* the last /search's messages, newest first */
+	size_t result_next;    /* the one Ctrl-G jumps to next */
 };
 
 /* Run the interface for a prepared profile until /quit. passphrase_file
@@ -75,6 +82,20 @@ int ui_cmd_main(struct cmd_ctx *ctx);
 /* app_cmd.c: what Enter does with the input line (a message for the
  * open conversation, or a /command). */
 void app_cmd_submit(struct app *a, const char *line);
+/* app_send.c: send text to peer without waiting for the engine's answer;
+ * a refusal, when it comes, is said in a notice and the text goes back
+ * to an empty input line. */
+void app_send(struct app *a, const char *peer, const char *text);
+/* The sending connection's fd for poll(), or -1. */
+int app_send_fd(const struct app *a);
+/* Handle the answers to sends readable now. */
+void app_send_drain(struct app *a);
+void app_send_free(struct app *a);
+/* app_search.c: /search TEXT (in the open conversation, or everywhere
+ * from the status window), listing and keeping the results. */
+void app_search(struct app *a, const char *text);
+/* Ctrl-G: open the next result's conversation with it on screen. */
+void app_search_jump(struct app *a);
 /* app_events.c: handle every engine notification already read or
  * readable now. */
 void app_events_drain(struct app *a);

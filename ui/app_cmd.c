@@ -14,54 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-/* Search results shown at most. */
-#define APP_SEARCH_SHOW 50
-
-static void
-app_cmd_send(struct app *a, const char *peer, const char *text)
-{
-	struct client_rpc_error re;
-	json_t *res, *m;
-	struct buffer *b;
-	char *who = sanitize_str(peer, 0);
-	int r;
-
-	r = app_call(a, "send", json_pack("{s:s,s:s}", "to", peer, "text", text), &res, &re);
-	if (r != 0) {
-		if (re.code == JSONRPC_UNTRUSTED)
-			app_notice(a,
-			           "Not sent: %s's safety number changed. Compare it with "
-			           "/safety %s, then accept it with /trust %s.",
-			           who, who, who);
-		else if (re.code == JSONRPC_NOT_FOUND)
-			app_notice(a, "Not sent: there is no account called %s on the relay.", who);
-		else
-			app_notice(a, "Not sent: %s", re.message);
-		/* Nothing typed is lost: the text goes back to the input. */
-		if (a->ed.len == 0)
-			editor_set(&a->ed, text);
-		a->dirty |= APP_DIRTY_INPUT;
-		free(who);
-		return;
-	}
-	m = json_object_get(res, "message");
-	b = app_find_buffer(a, 0, peer);
-	/* What you just sent is what you want to see. */
-	if (b != NULL)
-		b->scroll = b->unseen = 0;
-	if (b != NULL && json_is_object(m)) {
-		json_t *jc = json_object_get(m, "conversation");
-		if (b->conversation <= 0 && json_is_integer(jc))
-			b->conversation = (int64_t)json_integer_value(jc);
-		buffer_add(b, m);
-		convlist_note_message(&a->list, m, true);
-	}
-	json_decref(res);
-	free(who);
-	a->dirty |= APP_DIRTY_MSGS | APP_DIRTY_LIST | APP_DIRTY_STATUS;
-}
 
 static void
 app_cmd_help(struct app *a, const char *name)
@@ -97,7 +49,8 @@ app_cmd_help(struct app *a, const char *name)
 	app_notice(a,
 	           "%s\nKeys: Enter sends, Alt-Enter starts a new line, Tab completes, "
 	           "Alt-1..9 / Ctrl-N / Ctrl-P switch windows (Alt-0: status), PgUp/PgDn "
-	           "scroll, Ctrl-X Ctrl-E edits in $EDITOR, Ctrl-C clears the line or quits.",
+	           "scroll, Ctrl-G jumps to the next /search result, Ctrl-X Ctrl-E edits in "
+	           "$EDITOR, Ctrl-C clears the line or quits.",
 	           all);
 	free(all);
 }
@@ -170,43 +123,6 @@ app_cmd_trust(struct app *a, const struct cmd_args *args)
 	free(who);
 	app_load_contacts(a);
 	a->dirty |= APP_DIRTY_TITLE | APP_DIRTY_STATUS;
-}
-
-static void
-app_cmd_search(struct app *a, const char *text)
-{
-	json_t *params = json_pack("{s:s}", "text", text), *res, *arr, *m;
-	char when[32], *clean, *body;
-	size_t i, n;
-
-	if (a->cur != a->system && a->cur != NULL && a->cur->peer[0] != '\0')
-		json_object_set_new(params, "with", json_string(a->cur->peer));
-	if (app_call(a, "search", params, &res, NULL) != 0)
-		return;
-	arr = json_is_array(res) ? res : json_object_get(res, "messages");
-	n = json_array_size(arr);
-	clean = sanitize_str(text, 0);
-	app_notice(a, "Search for \"%s\": %zu message%s%s", clean, n, n == 1 ? "" : "s",
-	           n > APP_SEARCH_SHOW ? " (the newest shown)" : "");
-	free(clean);
-	for (i = n > APP_SEARCH_SHOW ? n - APP_SEARCH_SHOW : 0; i < n; i++) {
-		json_t *t;
-		time_t secs;
-		struct tm tm;
-		m = json_array_get(arr, i);
-		t = json_object_get(m, "sent_ms");
-		secs = (time_t)(json_is_integer(t) ? json_integer_value(t) / 1000 : 0);
-		localtime_r(&secs, &tm);
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-		body = xasprintf("%s %s -> %s: %s", when,
-		                 json_string_value(json_object_get(m, "sender")) ?: "?",
-		                 json_string_value(json_object_get(m, "peer")) ?: "?",
-		                 json_string_value(json_object_get(m, "text")) ?: "");
-		/* buffer_notice() sanitises. */
-		app_notice(a, "%s", body);
-		free(body);
-	}
-	json_decref(res);
 }
 
 static void
@@ -325,7 +241,7 @@ app_command(struct app *a, const char *line)
 		const char *name = cmd_args_get(&args, "NAME");
 		app_open(a, 0, name);
 		if (cmd_args_get(&args, "TEXT") != NULL)
-			app_cmd_send(a, name, cmd_args_get(&args, "TEXT"));
+			app_send(a, name, cmd_args_get(&args, "TEXT"));
 	} else if (ce == &cmd_ui_add_entry) {
 		const char *name = cmd_args_get(&args, "NAME");
 		char *who = sanitize_str(name, 0);
@@ -338,7 +254,7 @@ app_command(struct app *a, const char *line)
 	} else if (ce == &cmd_ui_close_entry) {
 		app_close_current(a);
 	} else if (ce == &cmd_ui_search_entry) {
-		app_cmd_search(a, cmd_args_get(&args, "TEXT"));
+		app_search(a, cmd_args_get(&args, "TEXT"));
 	} else if (ce == &cmd_contact_safety_entry) {
 		app_cmd_safety(a, cmd_args_get(&args, "NAME"));
 	} else if (ce == &cmd_contact_trust_entry) {
@@ -374,5 +290,5 @@ app_cmd_submit(struct app *a, const char *line)
 			editor_set(&a->ed, line);
 		return;
 	}
-	app_cmd_send(a, a->cur->peer, line);
+	app_send(a, a->cur->peer, line);
 }

@@ -129,8 +129,8 @@ app_events_one(struct app *a, json_t *note)
 	} else if (strcmp(type, "conversation.read") == 0) {
 		/* Read here or in another frontend: the unread count goes. */
 		json_t *jc = json_object_get(data, "conversation");
-		long i = convlist_find(&a->list, json_is_integer(jc) ? json_integer_value(jc) : 0,
-		                       NULL);
+		long i =
+		    convlist_find(&a->list, json_is_integer(jc) ? json_integer_value(jc) : 0, NULL);
 		if (i >= 0) {
 			convlist_mark_read(&a->list, (size_t)i);
 			a->dirty |= APP_DIRTY_LIST | APP_DIRTY_STATUS;

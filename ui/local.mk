@@ -11,7 +11,8 @@ libsottoui_a_SOURCES = \
 	ui/theme.c ui/theme.h \
 	ui/notify.c ui/notify.h \
 	ui/screen.c ui/screen_draw.c ui/screen.h ui/screen_int.h \
-	ui/app.c ui/app_cmd.c ui/app_events.c ui/app.h
+	ui/app.c ui/app_cmd.c ui/app_events.c ui/app_send.c ui/app_search.c \
+	ui/app.h
 libsottoui_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(NCURSESW_CFLAGS)
 SOTTO_UI_LIBS = libsottoui.a $(SOTTO_CORE_LIBS)
 
@@ -21,8 +22,12 @@ check_PROGRAMS += tests/test_sanitize tests/test_wrap tests/test_editor \
 	tests/test_ui_buffer tests/test_ui_convlist tests/test_ui_theme
 TESTS += tests/test_sanitize tests/test_wrap tests/test_editor \
 	tests/test_ui_buffer tests/test_ui_convlist tests/test_ui_theme \
-	tests/ui_smoke.sh
-EXTRA_DIST += tests/ui_smoke.sh tests/ui_lib.sh
+	tests/ui_smoke.sh $(SOTTO_UI_TMUX_TESTS)
+# Driven through tmux against a real relay and real engines.
+SOTTO_UI_TMUX_TESTS = tests/ui_unlock.sh tests/ui_identity.sh tests/ui_search.sh \
+	tests/ui_pair.sh tests/ui_shared.sh tests/ui_compose.sh tests/ui_wide.sh \
+	tests/ui_offline.sh
+EXTRA_DIST += tests/ui_smoke.sh tests/ui_lib.sh $(SOTTO_UI_TMUX_TESTS)
 
 tests_test_sanitize_SOURCES = tests/test_sanitize.c
 tests_test_sanitize_CFLAGS = $(SOTTO_UI_TEST_CFLAGS)
