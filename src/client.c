@@ -83,7 +83,7 @@ client_read_message(struct client *c, int timeout_ms, struct jsonrpc_msg *m, str
 		if (r < 0)
 			return err_prefix(e, "engine");
 		if (r == 1) {
-			if (jsonrpc_parse(line, len, m, &f) < 0) {
+			if (jsonrpc_parse_max(line, len, c->conn.line_max, m, &f) < 0) {
 				jsonrpc_fault_clear(&f);
 				return err_set(e, ERR_CORRUPT, "engine sent an invalid message: %s",
 				               f.message);
@@ -332,6 +332,10 @@ client_attach(struct client *c, const struct profile *p, bool autostart, struct 
 		if (fd >= 0) {
 			client_drop(c);
 			ipc_conn_init(&c->conn, fd);
+			/* The engine is ours (same uid, checked), and its answers
+			 * may be long: a history of thousands of messages is one
+			 * line. It never queues more than IPC_OUT_MAX. */
+			c->conn.line_max = IPC_OUT_MAX;
 			r = client_call(c, "engine.info", NULL, &info, &rerr, e);
 			if (r == 0) {
 				c->info = info;

@@ -185,6 +185,7 @@ ipc_conn_init(struct ipc_conn *c, int fd)
 {
 	memset(c, 0, sizeof *c);
 	c->fd = fd;
+	c->line_max = IPC_LINE_MAX;
 }
 
 void
@@ -250,19 +251,19 @@ ipc_conn_next_line(struct ipc_conn *c, char **line, size_t *len, struct err *e)
 			size_t n = (size_t)(nl - start);
 			c->in.off += n + 1;
 			c->scanned = 0;
-			if (n > IPC_LINE_MAX)
-				return err_set(e, ERR_TOOLARGE, "line longer than %d bytes",
-				               IPC_LINE_MAX);
+			if (n > c->line_max)
+				return err_set(e, ERR_TOOLARGE, "line longer than %zu bytes",
+				               c->line_max);
 			*nl = '\0';
 			*line = start;
 			*len = n;
 			return 1;
 		}
 		c->scanned = avail;
-		if (avail > IPC_LINE_MAX) {
+		if (avail > c->line_max) {
 			ipc_conn_drop_input(c);
 			c->discarding = !c->eof;
-			return err_set(e, ERR_TOOLARGE, "line longer than %d bytes", IPC_LINE_MAX);
+			return err_set(e, ERR_TOOLARGE, "line longer than %zu bytes", c->line_max);
 		}
 		if (c->eof && avail > 0) {
 			/* ipc_conn_read() always leaves a spare byte for this. */

@@ -30,6 +30,7 @@ struct ipc_conn {
 	bool eof;        /* the peer will send nothing more */
 	bool discarding; /* skipping the rest of an over-long line */
 	size_t scanned;  /* bytes of in already searched for a newline */
+	size_t line_max; /* longest line taken: IPC_LINE_MAX unless raised */
 };
 
 /* Bind and listen on dir/engine.sock, replacing whatever socket file is
@@ -56,7 +57,7 @@ void ipc_conn_clear(struct ipc_conn *c);
 int ipc_conn_read(struct ipc_conn *c, struct err *e);
 /* Take the next complete line. Returns 1 with *line (NUL-terminated, no
  * newline, valid until the next call on c) and *len; 0 when no whole line
- * is buffered; -1 with ERR_TOOLARGE once per line longer than IPC_LINE_MAX,
+ * is buffered; -1 with ERR_TOOLARGE once per line longer than c->line_max,
  * which is skipped up to its newline so the stream stays in step. At
  * end of stream a final unterminated line is returned as a line. */
 int ipc_conn_next_line(struct ipc_conn *c, char **line, size_t *len, struct err *e);

@@ -114,15 +114,22 @@ jsonrpc_parse_response(json_t *root, struct jsonrpc_msg *m, struct jsonrpc_fault
 int
 jsonrpc_parse(const char *line, size_t len, struct jsonrpc_msg *m, struct jsonrpc_fault *f)
 {
+	return jsonrpc_parse_max(line, len, JSONRPC_LINE_MAX, m, f);
+}
+
+int
+jsonrpc_parse_max(const char *line, size_t len, size_t max, struct jsonrpc_msg *m,
+                  struct jsonrpc_fault *f)
+{
 	json_error_t jerr;
 	json_t *root, *version, *id;
 	int is_call;
 
 	memset(m, 0, sizeof *m);
 	memset(f, 0, sizeof *f);
-	if (len > JSONRPC_LINE_MAX)
+	if (len > max)
 		return jsonrpc_fail(f, JSONRPC_INVALID_REQUEST,
-		                    "line too long: the limit is %d bytes", JSONRPC_LINE_MAX);
+		                    "line too long: the limit is %zu bytes", max);
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL)
 		return jsonrpc_fail(f, JSONRPC_PARSE_ERROR, "parse error at byte %d: %s",

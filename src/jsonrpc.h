@@ -65,6 +65,10 @@ struct jsonrpc_fault {
  * members, a wrong "jsonrpc", ids that are not strings or integers, params
  * that are not structured, arrays (batches). */
 int jsonrpc_parse(const char *line, size_t len, struct jsonrpc_msg *m, struct jsonrpc_fault *f);
+/* The same with another length limit: a frontend reading its engine's
+ * answers takes lines as long as the connection does. */
+int jsonrpc_parse_max(const char *line, size_t len, size_t max, struct jsonrpc_msg *m,
+                      struct jsonrpc_fault *f);
 void jsonrpc_msg_clear(struct jsonrpc_msg *m);
 void jsonrpc_fault_clear(struct jsonrpc_fault *f);
 

@@ -229,7 +229,7 @@ feed(struct ipc_conn *c, int w, size_t len, const char *tail, int want_lines,
 				res->first_len = n;
 			snprintf(res->last, sizeof res->last, "%s", line);
 		}
-		assert_true(c->in.cap <= 2 * (IPC_LINE_MAX + 65 * 1024));
+		assert_true(c->in.cap <= 2 * (c->line_max + 65 * 1024));
 	}
 }
 
@@ -264,6 +264,28 @@ test_ipc_conn_accepts_line_at_limit(void **state)
 	feed(&c, sv[1], IPC_LINE_MAX, "\nok\n", 2, &res);
 	assert_int_equal(res.reports, 0);
 	assert_int_equal(res.first_len, IPC_LINE_MAX);
+	assert_string_equal(res.last, "ok");
+	ipc_conn_clear(&c);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A frontend reads the engine's answers with the limit raised: one
+ * history answer of thousands of messages is a single line. */
+static void
+test_ipc_conn_raised_limit_takes_long_answer(void **state)
+{
+	struct feed_result res;
+	struct ipc_conn c;
+	int sv[2];
+	(void)state;
+
+	pair(sv);
+	ipc_conn_init(&c, sv[0]);
+	c.line_max = 4 * IPC_LINE_MAX;
+	feed(&c, sv[1], 3 * IPC_LINE_MAX, "\nok\n", 2, &res);
+	assert_int_equal(res.reports, 0);
+	assert_int_equal(res.first_len, 3 * IPC_LINE_MAX);
 	assert_string_equal(res.last, "ok");
 	ipc_conn_clear(&c);
 	close(sv[0]);
@@ -341,6 +363,7 @@ main(void)
 	    cmocka_unit_test(test_ipc_conn_splits_lines_across_reads),
 	    cmocka_unit_test(test_ipc_conn_reports_oversize_line_once_and_recovers),
 	    cmocka_unit_test(test_ipc_conn_accepts_line_at_limit),
+	    cmocka_unit_test(test_ipc_conn_raised_limit_takes_long_answer),
 	    cmocka_unit_test(test_ipc_conn_output_is_bounded),
 	    cmocka_unit_test(test_ipc_conn_flush_delivers_lines),
 	};
