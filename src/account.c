@@ -1,10 +1,13 @@
 /* The account half of the engine core: opening the profile database (at
- * start with a key file, or through "unlock"), the relay connection and
- * its state as frontends see it, and the "unlock" and "status" methods.
- * Registration is in account_register.c, key upkeep in account_keys.c. */
+ * start with a key file, or through "unlock", whose Argon2id runs on a
+ * worker thread), the relay connection and its state as frontends see it,
+ * and the "unlock" and "status" methods. Registration is in
+ * account_register.c, key upkeep and "contacts.add" in account_keys.c. */
 #include "account_int.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -309,17 +312,29 @@ account_db_exists(struct core *c)
 	return exists;
 }
 
-int
-account_unlock(struct core *c, const char *pass, size_t len, struct err *e)
+/* What refuses an unlock before any work: -1 (e filled), 1 when the
+ * database is open already (success), 0 to go on. */
+static int
+account_unlock_check(struct core *c, const char *pass, size_t len, struct err *e)
 {
 	if (c->account->reg != NULL)
 		return err_set(e, ERR_BUSY, "a registration is under way");
+	if (c->account->unlocking != NULL)
+		return err_set(e, ERR_BUSY, "an unlock is already under way: wait for its answer");
 	if (c->db != NULL)
-		return 0;
+		return 1;
 	if (!account_db_exists(c))
 		return err_set(e, ERR_NOTFOUND, "this profile has no account yet: register first");
 	if (pass == NULL || len == 0)
 		return err_set(e, ERR_BADKEY, "no passphrase given");
+	return 0;
+}
+
+/* Open the database with pass (the key derived now, or primed by the
+ * unlock thread) and start everything that follows. */
+static int
+account_unlock_open(struct core *c, const char *pass, size_t len, struct err *e)
+{
 	if (account_open_db(c, pass, len, e) < 0) {
 		if (!account_db_unfinished(c, e))
 			return -1;
@@ -330,6 +345,163 @@ account_unlock(struct core *c, const char *pass, size_t len, struct err *e)
 	}
 	account_opened(c);
 	return 0;
+}
+
+int
+account_unlock(struct core *c, const char *pass, size_t len, struct err *e)
+{
+	int r = account_unlock_check(c, pass, len, e);
+
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	return account_unlock_open(c, pass, len, e);
+}
+
+/* ---- unlock off the loop ---- */
+
+/* One unlock in flight. The thread owns nothing but its own fields until
+ * it sets finished; then the loop takes over (engine_wake tells it). */
+struct account_unlock {
+	struct core *c;
+	pthread_t thread;
+	char *pass;
+	size_t len;
+	struct kdf_params params;
+	unsigned char key[KDF_KEY_LEN];
+	struct err e;
+	int rc;
+	int gate;
+	int finished; /* written with release, read with acquire */
+	account_done_fn *done;
+	void *arg;
+};
+
+/* Argon2id and nothing else: no database, no libsignal, no loop state. */
+static void *
+account_unlock_thread(void *arg)
+{
+	struct account_unlock *u = arg;
+	char b;
+
+	u->rc = kdf_derive_passphrase(u->pass, u->len, &u->params, u->key, &u->e);
+	if (u->gate >= 0)
+		while (read(u->gate, &b, 1) < 0 && errno == EINTR)
+			;
+	__atomic_store_n(&u->finished, 1, __ATOMIC_RELEASE);
+	engine_wake(u->c->eng);
+	return NULL;
+}
+
+static void
+account_unlock_free(struct account_unlock *u)
+{
+	wipe_free(u->pass, u->len + 1);
+	wipe(u->key, sizeof u->key);
+	free(u);
+}
+
+/* Join the thread and open the database with the key it derived. */
+static void
+account_unlock_finish(struct core *c)
+{
+	struct account_unlock *u = c->account->unlocking;
+	account_done_fn *done = u->done;
+	void *arg = u->arg;
+	struct err e = {0};
+	int rc;
+
+	pthread_join(u->thread, NULL);
+	c->account->unlocking = NULL;
+	if (u->rc == 0) {
+		kdf_prime(u->pass, u->len, &u->params, u->key);
+		wipe(u->key, sizeof u->key);
+		rc = account_unlock_open(c, u->pass, u->len, &e);
+		kdf_prime_clear();
+	} else {
+		rc = -1;
+		e = u->e;
+	}
+	account_unlock_free(u);
+	done(c, rc, rc < 0 ? &e : NULL, arg);
+}
+
+static void
+account_unlock_wake(void *ctx)
+{
+	struct core *c = ctx;
+	struct account_unlock *u = c->account->unlocking;
+
+	if (u != NULL && __atomic_load_n(&u->finished, __ATOMIC_ACQUIRE))
+		account_unlock_finish(c);
+}
+
+int
+account_unlock_start(struct core *c, const char *pass, size_t len, account_done_fn *done, void *arg,
+                     struct err *e)
+{
+	struct account_unlock *u;
+	struct kdf_params params;
+	char *path;
+	int r = account_unlock_check(c, pass, len, e);
+
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		done(c, 0, NULL, arg);
+		return 0;
+	}
+	path = profile_path(engine_profile(c->eng), KDF_PARAMS_FILE);
+	r = kdf_params_load(path, &params, e);
+	free(path);
+	if (r < 0) {
+		if (e != NULL && e->code == ERR_NOTFOUND)
+			e->code = ERR_CORRUPT;
+		return -1;
+	}
+	if (params.mode != KDF_PASSPHRASE)
+		return err_set(e, ERR_BADKEY,
+		               "this profile is unlocked by its key file, not a passphrase");
+	u = xcalloc(1, sizeof *u);
+	u->c = c;
+	u->pass = xmalloc(len + 1);
+	memcpy(u->pass, pass, len);
+	u->pass[len] = '\0';
+	u->len = len;
+	u->params = params;
+	u->gate = c->account->unlock_gate;
+	u->done = done;
+	u->arg = arg;
+	r = pthread_create(&u->thread, NULL, account_unlock_thread, u);
+	if (r != 0) {
+		account_unlock_free(u);
+		return err_set(e, ERR_INTERNAL, "cannot start the unlock thread: %s", strerror(r));
+	}
+	c->account->unlocking = u;
+	return 0;
+}
+
+bool
+account_unlocking(const struct core *c)
+{
+	return c->account != NULL && c->account->unlocking != NULL;
+}
+
+void
+account_set_unlock_gate(struct core *c, int fd)
+{
+	c->account->unlock_gate = fd;
+}
+
+static void
+account_unlock_replied(struct core *c, int rc, const struct err *e, void *arg)
+{
+	struct engine_req *req = arg;
+	(void)c;
+
+	if (rc < 0)
+		engine_req_fail_err(req, e);
+	else
+		engine_req_reply(req, json_object());
 }
 
 static void
@@ -348,10 +520,9 @@ account_method_unlock(struct engine_req *req, json_t *params, void *ctx)
 		engine_req_fail_err(req, &e);
 		return;
 	}
-	if (account_unlock(c, json_string_value(pass), json_string_length(pass), &e) < 0)
+	if (account_unlock_start(c, json_string_value(pass), json_string_length(pass),
+	                         account_unlock_replied, req, &e) < 0)
 		engine_req_fail_err(req, &e);
-	else
-		engine_req_reply(req, json_object());
 }
 
 static void
@@ -371,6 +542,7 @@ account_method_status(struct engine_req *req, json_t *params, void *ctx)
 	                    c->relay_url != NULL ? json_string(c->relay_url) : json_null());
 	json_object_set_new(r, "connection", json_string(account_conn_name(c->conn)));
 	json_object_set_new(r, "locked", json_boolean(engine_is_locked(c->eng)));
+	json_object_set_new(r, "unlocking", json_boolean(account_unlocking(c)));
 	json_object_set_new(r, "registered", json_boolean(c->account_name != NULL));
 	if (account_unfinished(c, &name, &relay, &e) > 0) {
 		json_object_set_new(r, "unfinished",
@@ -395,10 +567,13 @@ account_init(struct core *c, struct err *e)
 
 	c->account = xcalloc(1, sizeof *c->account);
 	c->account->c = c;
+	c->account->unlock_gate = -1;
 	c->conn = CORE_CONN_OFFLINE;
+	engine_set_wake(c->eng, account_unlock_wake, c);
 	if (engine_method_register(c->eng, "unlock", account_method_unlock, c, e) < 0 ||
 	    engine_method_register(c->eng, "register", account_method_register, c, e) < 0 ||
-	    engine_method_register(c->eng, "status", account_method_status, c, e) < 0)
+	    engine_method_register(c->eng, "status", account_method_status, c, e) < 0 ||
+	    engine_method_register(c->eng, "contacts.add", account_method_contacts_add, c, e) < 0)
 		return -1;
 	/* No database yet: nothing to unlock, "register" is what comes. */
 	if (!account_db_exists(c)) {
@@ -446,6 +621,19 @@ account_free(struct core *c)
 {
 	if (c->account == NULL)
 		return;
+	/* An unlock still deriving: wait for it (seconds at most) and answer
+	 * its caller, who would otherwise wait for ever. */
+	if (c->account->unlocking != NULL) {
+		struct account_unlock *u = c->account->unlocking;
+		struct err e = {0};
+
+		pthread_join(u->thread, NULL);
+		c->account->unlocking = NULL;
+		err_set(&e, ERR_NETWORK, "the engine stopped before the unlock finished");
+		u->done(c, -1, &e, u->arg);
+		account_unlock_free(u);
+	}
+	engine_set_wake(c->eng, NULL, NULL);
 	account_stop(c);
 	lws_sul_cancel(&c->account->cleanup_sul);
 	account_close_db(c);

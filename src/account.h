@@ -21,6 +21,8 @@
 #define ACCOUNT_PREKEY_BATCH 100
 /* How often the signed prekey schedule is looked at while running. */
 #define ACCOUNT_SPK_CHECK_MS (60 * 60 * 1000)
+/* "contacts.add" answers "cannot reach the relay" after this long. */
+#define ACCOUNT_ADD_TIMEOUT_MS 5000
 
 /* Keys of the profile's kv table owned by this module. */
 #define ACCOUNT_KV_NAME "account.name"             /* blob: account name */
@@ -63,6 +65,17 @@ void account_stop(struct core *c);
  * database already open is success. Runs the KDF: takes about a second. */
 int account_unlock(struct core *c, const char *pass, size_t len, struct err *e);
 
+/* The "unlock" method's way: the same as account_unlock, but Argon2id
+ * runs on a worker thread while the loop serves everyone else; the
+ * database is opened back on the loop. 0: started, and done() runs once
+ * later from the loop with the outcome (or at once, from here, when the
+ * database is already open). -1 at once with ERR_BUSY (an unlock or a
+ * registration under way), ERR_NOTFOUND (no account) or ERR_BADKEY. */
+int account_unlock_start(struct core *c, const char *pass, size_t len, account_done_fn *done,
+                         void *arg, struct err *e);
+/* An unlock is deriving its key now. */
+bool account_unlocking(const struct core *c);
+
 /* Create the profile (database, identity, prekeys, device secret),
  * register p->name on p->relay and upload the prekeys. With the database
  * already open and an unfinished registration of p->name in it, send the
@@ -101,6 +114,10 @@ int account_check_signed_prekey(struct core *c, uint64_t now_ms, account_done_fn
  * backoff_*_ms of t; the rest ignored) for connections made from now on. */
 void account_set_kdf_cost(struct core *c, unsigned long long opslimit, size_t memlimit);
 void account_set_transport_tuning(struct core *c, const struct transport_config *t);
+/* For tests: the unlock thread, once its key is derived, waits until it
+ * reads a byte from fd (-1: no wait), so a test holds an unlock "under
+ * way" for as long as it needs. */
+void account_set_unlock_gate(struct core *c, int fd);
 
 /* "offline", "connecting", "connected", "auth_failed", "replaced". */
 const char *account_conn_name(enum core_conn state);

@@ -9,6 +9,7 @@
 #include "crypto/keygen.h"
 
 struct account_reg;
+struct account_unlock;
 
 struct account {
 	struct core *c;
@@ -17,6 +18,10 @@ struct account {
 	struct transport_config tuning;
 	/* A registration under way (NULL otherwise). */
 	struct account_reg *reg;
+	/* An unlock whose key is being derived on its thread (NULL
+	 * otherwise); unlock_gate is the tests' hold on that thread. */
+	struct account_unlock *unlocking;
+	int unlock_gate;
 	bool refilling;                     /* a prekey refill is in flight */
 	bool spk_busy;                      /* a signed prekey upload is in flight */
 	/* Bundle fetches in flight: a send that needs the same keys waits for
@@ -58,5 +63,8 @@ void account_keys_on_low(struct core *c);
 int account_upload_prekeys(struct core *c, size_t n, account_done_fn *done, void *arg,
                            struct err *e);
 void account_keys_stop(struct core *c);
+/* The JSON-RPC "contacts.add" method: NAME becomes a contact once the
+ * relay showed it exists (its bundles fetched, sessions built). */
+void account_method_contacts_add(struct engine_req *req, json_t *params, void *ctx);
 
 #endif

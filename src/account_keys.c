@@ -1,7 +1,7 @@
 /* Key upkeep on the relay: keep enough one-time prekeys there (count after
  * every authentication, refill on keys.low), rotate the signed prekey on
  * its schedule, and fetch peers' bundles to build the sessions msg.c
- * needs. Keys are generated and stored locally before they are uploaded,
+ * needs (also how "contacts.add" learns that a name exists). Keys are generated and stored locally before they are uploaded,
  * so an upload lost on the way only costs ids, never a key in use. */
 #include "account_int.h"
 
@@ -9,6 +9,7 @@
 
 #include "crypto/e2e.h"
 #include "msg.h"
+#include "store/contacts.h"
 #include "store/db.h"
 #include "store/idstore.h"
 #include "store/kv.h"
@@ -501,4 +502,110 @@ account_fetch_sessions(struct core *c, const char *name, uint32_t device, accoun
 	j->next = c->account->fetches;
 	c->account->fetches = j;
 	return 0;
+}
+
+/* ---- contacts.add: a name checked against the relay ---- */
+
+/* One "contacts.add" waiting for the relay. It is answered by the fetch
+ * or by the timer, whichever comes first; it is freed by the fetch, which
+ * always ends (at the latest when the transport goes). */
+struct account_add {
+	struct core *c;
+	struct engine_req *req; /* NULL once answered */
+	lws_sorted_usec_list_t timer;
+	char name[WIRE_NAME_MAX + 1];
+};
+
+static void
+account_add_timeout(lws_sorted_usec_list_t *sul)
+{
+	struct account_add *a = lws_container_of(sul, struct account_add, timer);
+	struct err e = {0};
+
+	if (a->req == NULL)
+		return;
+	err_set(&e, ERR_NETWORK, "cannot reach the relay (no answer within %d s): %s was not added",
+	        ACCOUNT_ADD_TIMEOUT_MS / 1000, a->name);
+	engine_req_fail_err(a->req, &e);
+	a->req = NULL;
+}
+
+static void
+account_add_fetched(struct core *c, int rc, const struct err *why, void *arg)
+{
+	struct account_add *a = arg;
+	struct err e = {0};
+
+	lws_sul_cancel(&a->timer);
+	if (a->req == NULL) {
+		free(a);
+		return;
+	}
+	if (rc < 0) {
+		e = *why;
+		if (e.code == ERR_NOTFOUND)
+			err_set(&e, ERR_NOTFOUND, "there is no account %s on the relay", a->name);
+		else if (e.code == ERR_NETWORK)
+			err_prefix(&e, "cannot reach the relay");
+		engine_req_fail_err(a->req, &e);
+	} else if (c->db == NULL || contacts_ensure(c->db, a->name, &e) < 0) {
+		if (c->db == NULL)
+			err_set(&e, ERR_INTERNAL, "the database closed meanwhile");
+		engine_req_fail_err(a->req, &e);
+	} else {
+		engine_req_reply(a->req, json_pack("{s:s,s:b}", "name", a->name, "added", 1));
+	}
+	free(a);
+}
+
+void
+account_method_contacts_add(struct engine_req *req, json_t *params, void *ctx)
+{
+	struct core *c = ctx;
+	const char *name = json_string_value(json_object_get(params, "name"));
+	struct contacts_entry known;
+	struct account_add *a;
+	struct err e = {0};
+	int r;
+
+	if (name == NULL || !wire_name_valid(name)) {
+		err_set(&e, ERR_INVALID, "contacts.add: not a valid account name");
+		goto fail;
+	}
+	if (c->db == NULL) {
+		err_set(&e, ERR_NOTFOUND, "this profile has no account yet: register first");
+		goto fail;
+	}
+	if (c->account_name != NULL && strcmp(name, c->account_name) == 0) {
+		err_set(&e, ERR_INVALID, "%s is this profile's own account", name);
+		goto fail;
+	}
+	/* A contact already: nothing to ask, and no prekey of theirs taken. */
+	r = contacts_get(c->db, name, &known, &e);
+	if (r == 0) {
+		contacts_entry_clear(&known);
+		engine_req_reply(req, json_pack("{s:s,s:b}", "name", name, "added", 0));
+		return;
+	}
+	if (e.code != ERR_NOTFOUND)
+		goto fail;
+	/* The relay only tells whether an account exists by handing out its
+	 * bundles (keys.fetch); the sessions built from them serve the first
+	 * message, so the one-time prekeys taken are not wasted. */
+	a = xcalloc(1, sizeof *a);
+	a->c = c;
+	a->req = req;
+	snprintf(a->name, sizeof a->name, "%s", name);
+	if (account_fetch_sessions(c, name, 0, account_add_fetched, a, &e) < 0) {
+		free(a);
+		if (e.code == ERR_NETWORK)
+			err_set(&e, ERR_NETWORK, "cannot reach the relay (%s): %s was not added",
+			        account_conn_name(c->conn), name);
+		goto fail;
+	}
+	lws_sul_schedule(engine_lws_context(c->eng), 0, &a->timer, account_add_timeout,
+	                 (lws_usec_t)ACCOUNT_ADD_TIMEOUT_MS * 1000);
+	return;
+fail:
+	engine_req_fail_err(req, &e);
 }

@@ -225,7 +225,11 @@ const struct cmd_entry cmd_account_unlock_entry = {
     .summary = "give the engine the passphrase that opens the profile's database",
     .help = "Frontends call this when engine.info reports \"locked\": true, with the "
             "passphrase from --passphrase-file or a terminal prompt. The passphrase only "
-            "ever travels over the profile's private socket.",
+            "ever travels over the profile's private socket.\n\n"
+            "The key is derived (Argon2id: a second or more) off the engine's event loop: "
+            "other frontends are answered meanwhile, and status says \"unlocking\": true. "
+            "A second unlock while one is under way is refused (data.reason \"busy\"). A "
+            "wrong passphrase is data.reason \"badkey\" and changes nothing.",
     .where = CMD_RPC,
     .method = "unlock",
 };
@@ -233,11 +237,12 @@ const struct cmd_entry cmd_account_unlock_entry = {
 const struct cmd_entry cmd_account_status_entry = {
     .name = "status",
     .summary = "describe the profile's account and its relay connection",
-    .help = "Answers {account, device, relay, connection, locked, registered, "
+    .help = "Answers {account, device, relay, connection, locked, unlocking, registered, "
             "unfinished}: connection is offline, connecting, connected, auth_failed or "
-            "replaced. unfinished is null, or {account, relay} when a registration was "
-            "interrupted (its keys are kept): register with that account name finishes "
-            "it.",
+            "replaced; unlocking is true while an unlock derives its key. unfinished is "
+            "null, or {account, relay} when a registration was interrupted (its keys are "
+            "kept): register with that account name finishes it. Answered while the "
+            "profile is locked too (account, device and relay are then null).",
     .where = CMD_RPC,
     .method = "status",
 };

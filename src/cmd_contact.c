@@ -1,5 +1,5 @@
-/* Contact commands: list contacts, show a safety number, trust a key.
- * Answered by the engine's messaging core once it is plugged in. */
+/* Contact commands: list and add contacts, show a safety number, trust a
+ * key. The engine's core answers them. */
 #include "cmd.h"
 
 #include <stdlib.h>
@@ -29,6 +29,29 @@ const struct cmd_entry cmd_contact_contacts_entry = {
 static const struct cmd_arg cmd_contact_name_arg[] = {
     {"NAME", CMD_T_STRING, NULL, 0, "the contact"},
     {NULL, 0, NULL, 0, NULL},
+};
+
+static const struct cmd_arg cmd_contact_add_args[] = {
+    {"NAME", CMD_T_STRING, NULL, 0, "the account name to add"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+const struct cmd_entry cmd_contact_add_entry = {
+    .name = "add",
+    .options = cmd_contact_json_option,
+    .args = cmd_contact_add_args,
+    .summary = "add a contact after asking the relay that NAME exists",
+    .help = "Asks the relay for NAME's keys: when the account exists it becomes a contact "
+            "(and the interface opens its conversation); the sessions built from those "
+            "keys serve the first message. A name the relay does not know is an error "
+            "(exit status 66, JSON-RPC error -32003) and nothing is added. When the relay "
+            "cannot be reached, or does not answer within 5 seconds, nothing is added "
+            "either (exit status 75). Adding a contact again changes nothing and asks the "
+            "relay nothing. Answers {name, added}: added is false for a contact known "
+            "already.",
+    .where = CMD_CLI | CMD_UI | CMD_RPC,
+    .method = "contacts.add",
+    .exec = cmd_remote_exec,
 };
 
 const struct cmd_entry cmd_contact_safety_entry = {

@@ -168,7 +168,8 @@ const struct cmd_entry cmd_engine_rpc_entry = {
 /* Run an engine in this process until it stops. ready_fd, when not -1,
  * is told "ready", "busy" or "error CODE MESSAGE". */
 static int
-cmd_engine_serve(struct cmd_ctx *ctx, bool persistent, int ready_fd, bool detached)
+cmd_engine_serve(struct cmd_ctx *ctx, bool persistent, int ready_fd, bool detached,
+                 const char *pass)
 {
 	struct engine_config cfg;
 	struct engine *eng;
@@ -186,6 +187,8 @@ cmd_engine_serve(struct cmd_ctx *ctx, bool persistent, int ready_fd, bool detach
 	memset(&cfg, 0, sizeof cfg);
 	cfg.profile = &p;
 	cfg.persistent = persistent;
+	cfg.passphrase = pass;
+	cfg.passphrase_len = pass != NULL ? strlen(pass) : 0;
 	eng = engine_new(&cfg, &e);
 	if (eng == NULL) {
 		if (ready_fd >= 0) {
@@ -237,7 +240,7 @@ cmd_engine_engine_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
 {
 	const char *fd = cmd_args_get(args, "ready-fd");
 
-	return cmd_engine_serve(ctx, false, fd != NULL ? atoi(fd) : -1, true);
+	return cmd_engine_serve(ctx, false, fd != NULL ? atoi(fd) : -1, true, NULL);
 }
 
 static const struct cmd_arg cmd_engine_engine_options[] = {
@@ -264,12 +267,24 @@ cmd_engine_daemon_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
 	struct err e;
 	int status, r;
 
-	if (cmd_args_get(args, "foreground") != NULL)
-		return cmd_engine_serve(ctx, true, -1, false);
+	if (cmd_args_get(args, "foreground") != NULL) {
+		char *pass = NULL;
+
+		/* Read (and check the file's mode) before anything starts. */
+		if (ctx->passphrase_file != NULL &&
+		    client_read_passphrase_file(ctx->passphrase_file, &pass, &e) < 0)
+			return cmd_remote_fail(ctx, &e);
+		status = cmd_engine_serve(ctx, true, -1, false, pass);
+		if (pass != NULL)
+			wipe_free_str(pass);
+		return status;
+	}
 	status = cmd_remote_profile(ctx, &p);
 	if (status != CMD_EXIT_OK)
 		return status;
-	status = cmd_remote_attach(ctx, &p, &c, false);
+	/* Unlock before engine.persist: when the passphrase is wrong the
+	 * engine we may have started is not kept, and leaves with us. */
+	status = cmd_remote_attach(ctx, &p, &c, ctx->passphrase_file != NULL);
 	profile_clear(&p);
 	if (status != CMD_EXIT_OK)
 		return status;
@@ -301,7 +316,11 @@ const struct cmd_entry cmd_engine_daemon_entry = {
     .summary = "keep the profile's engine running in the background",
     .help = "Starts the engine if none runs, marks it to stay when its last frontend "
             "leaves, prints its process id and exits. The engine then runs until SIGTERM, "
-            "SIGINT or an engine.shutdown request.",
+            "SIGINT or an engine.shutdown request.\n\n"
+            "With --passphrase-file a locked profile is unlocked first (with --foreground "
+            "too, before the engine serves anyone); a wrong passphrase exits with status 77 "
+            "and leaves no engine behind. Without it a passphrase profile's engine waits, "
+            "locked, for an unlock request. Nothing is ever prompted for.",
     .where = CMD_CLI,
     .exec = cmd_engine_daemon_exec,
 };

@@ -18,21 +18,6 @@ const struct cmd_entry cmd_ui_msg_entry = {
     .where = CMD_UI,
 };
 
-static const struct cmd_arg cmd_ui_add_args[] = {
-    {"NAME", CMD_T_STRING, NULL, 0, "the account name to add"},
-    {NULL, 0, NULL, 0, NULL},
-};
-
-const struct cmd_entry cmd_ui_add_entry = {
-    .name = "add",
-    .args = cmd_ui_add_args,
-    .summary = "add a contact",
-    .help = "Opens a conversation window with NAME. NAME becomes a contact with the first "
-            "message you send, which is also when the relay is first asked for NAME's keys: "
-            "an unknown name is reported then, and nothing is added.",
-    .where = CMD_UI,
-};
-
 const struct cmd_entry cmd_ui_close_entry = {
     .name = "close",
     .summary = "close the current conversation window",

@@ -13,6 +13,9 @@ struct core *
 core_new(struct engine *eng, struct err *e)
 {
 	struct core *c = xcalloc(1, sizeof *c);
+	char *pass;
+	size_t len;
+	int r;
 
 	c->eng = eng;
 	c->conn = CORE_CONN_OFFLINE;
@@ -35,6 +38,16 @@ core_new(struct engine *eng, struct err *e)
 	}
 	/* With a key file the database is open now: resume. */
 	account_start(c);
+	/* daemon --foreground --passphrase-file: unlock before serving, and
+	 * a wrong passphrase stops the engine from starting at all. */
+	if (engine_take_passphrase(eng, &pass, &len) == 1) {
+		r = engine_is_locked(eng) ? account_unlock(c, pass, len, e) : 0;
+		wipe_free(pass, len + 1);
+		if (r < 0) {
+			core_free(c);
+			return NULL;
+		}
+	}
 	return c;
 }
 

@@ -53,7 +53,10 @@ struct core {
 
 /* Create the core for eng and register every messaging method. Called
  * once by the engine at start. If the profile has a key file, the database
- * is opened at once; with a passphrase it waits for "unlock". */
+ * is opened at once; with a passphrase it waits for "unlock", unless the
+ * engine was started with one (engine_config.passphrase): then it unlocks
+ * before returning, and a passphrase that does not open the profile fails
+ * here (ERR_BADKEY). */
 struct core *core_new(struct engine *eng, struct err *e);
 void core_free(struct core *c);
 

@@ -40,8 +40,15 @@ static int
 engine_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct engine_fd *tag;
+	struct engine *eng;
 
 	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* lws_cancel_service() from engine_wake or engine_stop. */
+		eng = lws_context_user(lws_get_context(wsi));
+		if (eng != NULL && eng->wake_fn != NULL && !eng->stopping)
+			eng->wake_fn(eng->wake_ctx);
+		return 0;
 	case LWS_CALLBACK_RAW_ADOPT_FILE:
 	case LWS_CALLBACK_RAW_RX_FILE:
 	case LWS_CALLBACK_RAW_WRITEABLE_FILE:
@@ -224,6 +231,12 @@ engine_new(const struct engine_config *cfg, struct err *e)
 	eng->profile.name = xstrdup(cfg->profile->name);
 	eng->profile.dir = xstrdup(cfg->profile->dir);
 	eng->persistent = cfg->persistent;
+	if (cfg->passphrase != NULL) {
+		eng->passphrase = xmalloc(cfg->passphrase_len + 1);
+		memcpy(eng->passphrase, cfg->passphrase, cfg->passphrase_len);
+		eng->passphrase[cfg->passphrase_len] = '\0';
+		eng->passphrase_len = cfg->passphrase_len;
+	}
 	eng->started_us = engine_monotonic_us();
 	engine_events_init(&eng->events, ENGINE_EVENTS_KEPT);
 	engine_methods_add_builtins(eng);
@@ -282,6 +295,8 @@ engine_free(struct engine *eng)
 	for (i = 0; i < eng->nmethods; i++)
 		free(eng->methods[i].name);
 	free(eng->methods);
+	if (eng->passphrase != NULL)
+		wipe_free(eng->passphrase, eng->passphrase_len + 1);
 	free(eng->sock_path);
 	free(eng->pid_path);
 	profile_clear(&eng->profile);
@@ -314,6 +329,18 @@ void
 engine_set_locked(struct engine *eng, bool locked)
 {
 	eng->locked = locked;
+}
+
+int
+engine_take_passphrase(struct engine *eng, char **pass, size_t *len)
+{
+	if (eng->passphrase == NULL)
+		return 0;
+	*pass = eng->passphrase;
+	*len = eng->passphrase_len;
+	eng->passphrase = NULL;
+	eng->passphrase_len = 0;
+	return 1;
 }
 
 bool
@@ -366,4 +393,17 @@ engine_method_register(struct engine *eng, const char *name, engine_method_fn *f
 	m->ctx = ctx;
 	m->placeholder = false;
 	return 0;
+}
+
+void
+engine_set_wake(struct engine *eng, engine_wake_fn *fn, void *ctx)
+{
+	eng->wake_fn = fn;
+	eng->wake_ctx = ctx;
+}
+
+void
+engine_wake(struct engine *eng)
+{
+	lws_cancel_service(eng->lws);
 }

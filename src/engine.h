@@ -23,6 +23,10 @@ struct engine_config {
 	/* Stay after the last frontend leaves (sotto daemon); otherwise the
 	 * engine exits then, or when none attaches at all for a while. */
 	bool persistent;
+	/* Unlock with this at start (daemon --foreground --passphrase-file):
+	 * copied, and wiped once the core took it. NULL for none. */
+	const char *passphrase;
+	size_t passphrase_len;
 };
 
 /* Take the profile's lock (ERR_BUSY when another engine holds it), create
@@ -37,6 +41,9 @@ void engine_stop(struct engine *eng);
 void engine_free(struct engine *eng);
 
 void engine_set_persistent(struct engine *eng, bool persistent);
+/* The start-up passphrase of engine_config, handed over once: 1 with
+ * *pass (the caller's, to wipe_free(*pass, *len + 1)), 0 when none. */
+int engine_take_passphrase(struct engine *eng, char **pass, size_t *len);
 /* The messaging core says whether the database still needs unlocking;
  * while locked only engine.* and unlock are served. */
 void engine_set_locked(struct engine *eng, bool locked);
@@ -44,6 +51,14 @@ bool engine_is_locked(const struct engine *eng);
 /* For the relay transport: its connections join this loop. */
 struct lws_context *engine_lws_context(struct engine *eng);
 const struct profile *engine_profile(const struct engine *eng);
+
+/* Work finished on another thread (the unlock's key derivation): that
+ * thread calls engine_wake(), which is safe from any thread, and fn(ctx)
+ * then runs on the loop, where its result is taken up. fn may also run
+ * when nobody called engine_wake: it checks for itself. One hook. */
+typedef void engine_wake_fn(void *ctx);
+void engine_set_wake(struct engine *eng, engine_wake_fn *fn, void *ctx);
+void engine_wake(struct engine *eng);
 
 /* A method handler. params is borrowed for the call (an object, or NULL
  * when absent) and was already checked against the command table when the

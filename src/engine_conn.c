@@ -133,11 +133,13 @@ engine_req_method(const struct engine_req *req)
 	return req->method;
 }
 
-/* Methods that work before the database is unlocked. */
+/* Methods that work before the database is unlocked ("status" says
+ * whether it is, and whether an unlock is under way). */
 static int
 engine_conn_allowed_locked(const char *method)
 {
-	return strncmp(method, "engine.", 7) == 0 || strcmp(method, "unlock") == 0;
+	return strncmp(method, "engine.", 7) == 0 || strcmp(method, "unlock") == 0 ||
+	       strcmp(method, "status") == 0;
 }
 
 static void

@@ -74,6 +74,10 @@ struct engine {
 	sigset_t saved_mask;
 	int64_t started_us; /* monotonic */
 	lws_sorted_usec_list_t idle_sul;
+	char *passphrase; /* engine_config's, until the core takes it */
+	size_t passphrase_len;
+	engine_wake_fn *wake_fn;
+	void *wake_ctx;
 };
 
 /* engine.c */

@@ -4,6 +4,7 @@
 #include "store/kdf.h"
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,66 @@ kdf_new_passphrase(const char *pass, size_t pass_len, unsigned long long opslimi
 	return 0;
 }
 
+/* The key kdf_prime handed over. tag binds it to the passphrase without
+ * keeping the passphrase: a keyed hash of it under the key itself. */
+struct kdf_primed {
+	bool full;
+	unsigned long long opslimit;
+	size_t memlimit;
+	unsigned char salt[KDF_SALT_LEN];
+	unsigned char tag[KDF_CHECK_LEN];
+	unsigned char key[KDF_KEY_LEN];
+};
+
+static _Thread_local struct kdf_primed kdf_primed;
+
+static void
+kdf_primed_tag(const char *pass, size_t pass_len, const unsigned char *key, unsigned char *tag)
+{
+	crypto_generichash(tag, KDF_CHECK_LEN, (const unsigned char *)pass, pass_len, key,
+	                   KDF_KEY_LEN);
+}
+
+void
+kdf_prime(const char *pass, size_t pass_len, const struct kdf_params *p, const unsigned char *key)
+{
+	kdf_sodium_init();
+	kdf_prime_clear();
+	kdf_primed.opslimit = p->opslimit;
+	kdf_primed.memlimit = p->memlimit;
+	memcpy(kdf_primed.salt, p->salt, KDF_SALT_LEN);
+	memcpy(kdf_primed.key, key, KDF_KEY_LEN);
+	kdf_primed_tag(pass, pass_len, key, kdf_primed.tag);
+	kdf_primed.full = true;
+}
+
+void
+kdf_prime_clear(void)
+{
+	wipe(&kdf_primed, sizeof kdf_primed);
+}
+
+/* Take the primed key if it was made from pass under p; the slot is
+ * emptied either way. */
+static bool
+kdf_take_primed(const char *pass, size_t pass_len, const struct kdf_params *p, unsigned char *key)
+{
+	unsigned char tag[KDF_CHECK_LEN];
+	bool same;
+
+	if (!kdf_primed.full)
+		return false;
+	kdf_primed_tag(pass, pass_len, kdf_primed.key, tag);
+	same = kdf_primed.opslimit == p->opslimit && kdf_primed.memlimit == p->memlimit &&
+	       sodium_memcmp(kdf_primed.salt, p->salt, KDF_SALT_LEN) == 0 &&
+	       sodium_memcmp(kdf_primed.tag, tag, KDF_CHECK_LEN) == 0;
+	if (same)
+		memcpy(key, kdf_primed.key, KDF_KEY_LEN);
+	wipe(tag, sizeof tag);
+	kdf_prime_clear();
+	return same;
+}
+
 int
 kdf_derive_passphrase(const char *pass, size_t pass_len, const struct kdf_params *p,
                       unsigned char *key, struct err *e)
@@ -118,7 +179,7 @@ kdf_derive_passphrase(const char *pass, size_t pass_len, const struct kdf_params
 		return err_set(e, ERR_BADKEY,
 		               "this profile is unlocked by a key file, "
 		               "not a passphrase");
-	if (kdf_argon2(pass, pass_len, p, key, e) != 0)
+	if (!kdf_take_primed(pass, pass_len, p, key) && kdf_argon2(pass, pass_len, p, key, e) != 0)
 		return -1;
 	if (kdf_verify(p, key, e) != 0) {
 		wipe(key, KDF_KEY_LEN);

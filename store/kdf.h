@@ -60,6 +60,17 @@ int kdf_new_passphrase(const char *pass, size_t pass_len, unsigned long long ops
 int kdf_derive_passphrase(const char *pass, size_t pass_len, const struct kdf_params *p,
                           unsigned char *key, struct err *e);
 
+/* Argon2id run on another thread (the engine derives off its event loop):
+ * hand the key it produced to the next kdf_derive_passphrase made in THIS
+ * thread for the same passphrase and parameters, which then takes it
+ * instead of deriving again (db_open derives inside and takes no raw
+ * key). One slot per thread, used once; kdf_derive_passphrase empties it
+ * whatever it finds. The key is copied. */
+void kdf_prime(const char *pass, size_t pass_len, const struct kdf_params *p,
+               const unsigned char *key);
+/* Wipe the calling thread's slot (after the db_open it was meant for). */
+void kdf_prime_clear(void);
+
 /* Fill p for a new keyfile profile: a fresh random key into key and
  * p->check. The caller writes the key with kdf_keyfile_write(). */
 void kdf_new_keyfile(struct kdf_params *p, unsigned char *key);

@@ -13,10 +13,10 @@ INTEG_SCENARIOS = \
 	tests/integ/integ_prekeys_exhausted.sh \
 	tests/integ/integ_chaos.sh \
 	tests/integ/integ_bad_input.sh \
-	tests/integ/integ_register_resume.sh
-# Not yet in make check (bugs reported to the lead): integ_thousand_each_way
-# (a "history" reply over ~230 KB never arrives) and integ_relay_kill9
-# (outbox rows resent newest first after a reconnect).
+	tests/integ/integ_register_resume.sh \
+	tests/integ/integ_daemon_passphrase.sh \
+	tests/integ/integ_contacts_add.sh \
+	tests/integ/integ_long_history.sh
 TESTS += $(INTEG_SCENARIOS)
 EXTRA_DIST += tests/integ/lib.sh $(INTEG_SCENARIOS)
 

@@ -27,6 +27,8 @@
 #include "crypto/e2e.h"
 #include "crypto/keygen.h"
 #include "engine.h"
+#include "ipc.h"
+#include "store/contacts.h"
 #include "store/db.h"
 #include "store/idstore.h"
 #include "store/kdf.h"
@@ -513,6 +515,169 @@ envelope_arrived(void *arg)
 	return n_envelopes > *(unsigned *)arg;
 }
 
+/* ---- unlock off the loop, seen by frontends on engine.sock ---- */
+
+struct frontend {
+	struct host *h;
+	struct ipc_conn io;
+	json_t *reply; /* the last answer read */
+	bool fresh;    /* reply is new: serve_until asks its condition twice */
+};
+
+static void
+frontend_open(struct frontend *f, struct host *h)
+{
+	struct err e = {0};
+	int fd = ipc_connect(h->prof.dir, &e);
+
+	if (fd < 0)
+		fail_msg("ipc_connect: %s", e.msg);
+	assert_int_equal(ipc_set_nonblocking(fd, true, &e), 0);
+	memset(f, 0, sizeof *f);
+	f->h = h;
+	ipc_conn_init(&f->io, fd);
+}
+
+static void
+frontend_close(struct frontend *f)
+{
+	json_decref(f->reply);
+	ipc_conn_clear(&f->io);
+}
+
+static void
+frontend_send(struct frontend *f, int id, const char *method, json_t *params)
+{
+	json_t *req = json_pack("{s:s,s:i,s:s}", "jsonrpc", "2.0", "id", id, "method", method);
+	struct err e = {0};
+	char *line;
+
+	if (params != NULL)
+		json_object_set_new(req, "params", params);
+	line = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	assert_int_equal(ipc_conn_queue_line(&f->io, line, strlen(line), &e), 0);
+	free(line);
+	assert_int_equal(ipc_conn_flush(&f->io, &e), 0);
+}
+
+/* Serve the engine until this frontend reads a line; keep it. */
+static int
+frontend_has_reply(void *arg)
+{
+	struct frontend *f = arg;
+	struct err e = {0};
+	char *line;
+	size_t len;
+
+	if (f->fresh)
+		return 1;
+	if (ipc_conn_next_line(&f->io, &line, &len, &e) == 0) {
+		ipc_conn_read(&f->io, &e);
+		if (ipc_conn_next_line(&f->io, &line, &len, &e) <= 0)
+			return 0;
+	}
+	json_decref(f->reply);
+	f->reply = json_loadb(line, len, 0, NULL);
+	f->fresh = f->reply != NULL;
+	return f->fresh;
+}
+
+static json_t *
+frontend_call(struct frontend *f, int id, const char *method, json_t *params)
+{
+	frontend_send(f, id, method, params);
+	f->fresh = false;
+	serve_until(f->h, frontend_has_reply, f);
+	assert_int_equal(json_integer_value(json_object_get(f->reply, "id")), id);
+	return f->reply;
+}
+
+static void
+test_status_is_answered_while_an_unlock_derives_its_key(void **state)
+{
+	struct host h;
+	struct done d;
+	struct frontend a, b;
+	json_t *r, *res;
+	int gate[2], i;
+	char *path, *before, *after;
+	size_t before_len, after_len;
+	(void)state;
+
+	host_start(&h, "p.slowunlock");
+	d = do_register(&h, "acct.slowunlock", false, "right passphrase");
+	assert_int_equal(d.rc, 0);
+	host_stop(&h);
+
+	host_start(&h, "p.slowunlock");
+	assert_true(engine_is_locked(h.eng));
+	path = profile_path(&h.prof, DB_FILE);
+	before = read_file(path, &before_len);
+	assert_int_equal(pipe(gate), 0);
+	account_set_unlock_gate(h.c, gate[0]);
+	frontend_open(&a, &h);
+	frontend_open(&b, &h);
+
+	/* A wrong passphrase, held on its thread: b is answered meanwhile. */
+	frontend_send(&a, 1, "unlock", json_pack("{s:s}", "passphrase", "wrong passphrase"));
+	for (i = 0; i < 1000 && !account_unlocking(h.c); i++)
+		lws_service(engine_lws_context(h.eng), 0);
+	assert_true(account_unlocking(h.c));
+	res = json_object_get(frontend_call(&b, 2, "status", NULL), "result");
+	assert_true(json_is_true(json_object_get(res, "locked")));
+	assert_true(json_is_true(json_object_get(res, "unlocking")));
+	res = json_object_get(frontend_call(&b, 3, "engine.info", NULL), "result");
+	assert_int_equal(json_integer_value(json_object_get(res, "frontends")), 2);
+	/* A second unlock is refused while the first runs. */
+	r = frontend_call(&b, 4, "unlock", json_pack("{s:s}", "passphrase", "right passphrase"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(json_object_get(r, "error"), "message")),
+	           "already under way"));
+	assert_int_equal(write(gate[1], "x", 1), 1);
+	a.fresh = false;
+	serve_until(&h, frontend_has_reply, &a);
+	r = a.reply;
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 1);
+	assert_null(json_object_get(r, "result"));
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(json_object_get(r, "error"), "data"), "reason")),
+	                    err_code_name(ERR_BADKEY));
+	assert_true(engine_is_locked(h.eng));
+	assert_false(account_unlocking(h.c));
+	assert_null(h.c->db);
+	after = read_file(path, &after_len);
+	assert_int_equal(before_len, after_len);
+	assert_memory_equal(before, after, before_len);
+
+	/* The right one, also held: status still answers, then it opens. */
+	frontend_send(&a, 5, "unlock", json_pack("{s:s}", "passphrase", "right passphrase"));
+	for (i = 0; i < 1000 && !account_unlocking(h.c); i++)
+		lws_service(engine_lws_context(h.eng), 0);
+	res = json_object_get(frontend_call(&b, 6, "status", NULL), "result");
+	assert_true(json_is_true(json_object_get(res, "unlocking")));
+	assert_int_equal(write(gate[1], "x", 1), 1);
+	a.fresh = false;
+	serve_until(&h, frontend_has_reply, &a);
+	assert_int_equal(json_integer_value(json_object_get(a.reply, "id")), 5);
+	assert_true(json_is_object(json_object_get(a.reply, "result")));
+	assert_false(engine_is_locked(h.eng));
+	assert_string_equal(h.c->account_name, "acct.slowunlock");
+	res = json_object_get(frontend_call(&b, 7, "status", NULL), "result");
+	assert_false(json_is_true(json_object_get(res, "locked")));
+	assert_false(json_is_true(json_object_get(res, "unlocking")));
+	serve_until(&h, is_connected, h.c);
+
+	frontend_close(&a);
+	frontend_close(&b);
+	close(gate[0]);
+	close(gate[1]);
+	free(before);
+	free(after);
+	free(path);
+	host_stop(&h);
+}
+
 static void
 test_keyfile_profile_opens_and_connects_at_start(void **state)
 {
@@ -705,6 +870,56 @@ test_fetch_builds_sessions_and_reports_untrusted_identity(void **state)
 	relay_fixture_close(pc);
 	relay_fixture_acct_free(&bob);
 	relay_fixture_acct_free(&carol);
+	host_stop(&h);
+}
+
+/* contacts.add over engine.sock: an account the relay knows becomes a
+ * contact (with a session ready), an unknown one is "notfound" and adds
+ * nothing, and a known contact is answered without asking the relay. */
+static void
+test_contacts_add_asks_the_relay_before_adding(void **state)
+{
+	struct relay_fixture_acct dave;
+	struct relay_fixture_peer *pd;
+	struct contacts_entry ce;
+	struct frontend f;
+	struct host h;
+	struct err e = {0};
+	json_t *r;
+	(void)state;
+
+	host_start(&h, "p.add");
+	assert_int_equal(do_register(&h, "acct.adder", false, "pass").rc, 0);
+	serve_until(&h, is_connected, h.c);
+	pd = fixture_peer(&dave, "acct.dave");
+	frontend_open(&f, &h);
+
+	r = frontend_call(&f, 1, "contacts.add", json_pack("{s:s}", "name", "acct.nobody"));
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(json_object_get(r, "error"), "data"), "reason")),
+	                    err_code_name(ERR_NOTFOUND));
+	assert_int_equal(contacts_get(h.c->db, "acct.nobody", &ce, &e), -1);
+	assert_int_equal(e.code, ERR_NOTFOUND);
+
+	r = frontend_call(&f, 2, "contacts.add", json_pack("{s:s}", "name", "acct.dave"));
+	assert_true(json_is_true(json_object_get(json_object_get(r, "result"), "added")));
+	assert_int_equal(contacts_get(h.c->db, "acct.dave", &ce, &e), 0);
+	contacts_entry_clear(&ce);
+	assert_int_equal(e2e_has_session(h.c->store, "acct.dave", 1, &e), 1);
+	/* Known now: answered at once, even with no relay connection. */
+	account_stop(h.c);
+	r = frontend_call(&f, 3, "contacts.add", json_pack("{s:s}", "name", "acct.dave"));
+	assert_true(json_is_false(json_object_get(json_object_get(r, "result"), "added")));
+	/* Not known and no relay: refused at once, nothing added. */
+	r = frontend_call(&f, 4, "contacts.add", json_pack("{s:s}", "name", "acct.other"));
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(json_object_get(r, "error"), "data"), "reason")),
+	                    err_code_name(ERR_NETWORK));
+	assert_int_equal(contacts_get(h.c->db, "acct.other", &ce, &e), -1);
+
+	frontend_close(&f);
+	relay_fixture_close(pd);
+	relay_fixture_acct_free(&dave);
 	host_stop(&h);
 }
 
@@ -1088,10 +1303,12 @@ main(void)
 	    cmocka_unit_test(test_taken_name_is_refused_and_profile_removed),
 	    cmocka_unit_test(test_register_refuses_bad_input_up_front),
 	    cmocka_unit_test(test_wrong_passphrase_is_refused_and_changes_nothing),
+	    cmocka_unit_test(test_status_is_answered_while_an_unlock_derives_its_key),
 	    cmocka_unit_test(test_keyfile_profile_opens_and_connects_at_start),
 	    cmocka_unit_test(test_prekeys_are_refilled_when_they_run_low),
 	    cmocka_unit_test(test_signed_prekey_is_rotated_when_due),
 	    cmocka_unit_test(test_fetch_builds_sessions_and_reports_untrusted_identity),
+	    cmocka_unit_test(test_contacts_add_asks_the_relay_before_adding),
 	    cmocka_unit_test(test_register_without_relay_keeps_keys_and_retry_sends_them),
 	    cmocka_unit_test(test_register_answered_but_not_recorded_is_finished_by_authenticating),
 	    cmocka_unit_test(test_unfinished_registration_of_a_name_taken_by_another_is_removed),

@@ -107,6 +107,47 @@ test_kdf_wrong_passphrase_is_badkey_and_wipes_key(void **state)
 	assert_memory_equal(key, zero, KDF_KEY_LEN);
 }
 
+/* The engine derives on a worker thread and hands the key to db_open's
+ * derivation through kdf_prime. A primed key is taken once, only for its
+ * own passphrase and parameters; a bogus one primed shows it was taken. */
+static void
+test_kdf_primed_key_is_taken_once_and_only_for_its_passphrase(void **state)
+{
+	unsigned char key[KDF_KEY_LEN], out[KDF_KEY_LEN], bogus[KDF_KEY_LEN];
+	unsigned long long ops;
+	struct kdf_params p, other;
+	struct err e = {0};
+	size_t mem;
+	(void)state;
+
+	kdf_min_cost(&ops, &mem);
+	assert_int_equal(kdf_new_passphrase("right", 5, ops, mem, &p, key, &e), 0);
+	memset(bogus, 0x5a, sizeof bogus);
+
+	kdf_prime("right", 5, &p, bogus);
+	assert_int_equal(kdf_derive_passphrase("right", 5, &p, out, &e), -1);
+	assert_int_equal(e.code, ERR_BADKEY);
+	/* Used up: the next derivation runs Argon2id again. */
+	assert_int_equal(kdf_derive_passphrase("right", 5, &p, out, &e), 0);
+	assert_memory_equal(out, key, KDF_KEY_LEN);
+
+	kdf_prime("right", 5, &p, key);
+	assert_int_equal(kdf_derive_passphrase("right", 5, &p, out, &e), 0);
+	assert_memory_equal(out, key, KDF_KEY_LEN);
+
+	/* Another passphrase, or other parameters, do not take it. */
+	kdf_prime("wrong", 5, &p, key);
+	assert_int_equal(kdf_derive_passphrase("right", 5, &p, out, &e), 0);
+	other = p;
+	other.salt[0] ^= 1;
+	kdf_prime("right", 5, &other, bogus);
+	assert_int_equal(kdf_derive_passphrase("right", 5, &p, out, &e), 0);
+	/* Cleared: nothing is taken. */
+	kdf_prime("right", 5, &p, bogus);
+	kdf_prime_clear();
+	assert_int_equal(kdf_derive_passphrase("right", 5, &p, out, &e), 0);
+}
+
 static void
 test_kdf_empty_passphrase_refused_at_creation(void **state)
 {
@@ -262,6 +303,7 @@ main(void)
 	    cmocka_unit_test(test_kdf_profile_without_cost_records_default_cost),
 	    cmocka_unit_test(test_kdf_same_passphrase_and_salt_derive_same_key),
 	    cmocka_unit_test(test_kdf_wrong_passphrase_is_badkey_and_wipes_key),
+	    cmocka_unit_test(test_kdf_primed_key_is_taken_once_and_only_for_its_passphrase),
 	    cmocka_unit_test(test_kdf_empty_passphrase_refused_at_creation),
 	    cmocka_unit_test(test_kdf_sidecar_roundtrips_with_mode_0600_under_open_umask),
 	    cmocka_unit_test(test_kdf_malformed_or_greedy_sidecar_is_corrupt),

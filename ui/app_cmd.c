@@ -125,6 +125,34 @@ app_cmd_trust(struct app *a, const struct cmd_args *args)
 	a->dirty |= APP_DIRTY_TITLE | APP_DIRTY_STATUS;
 }
 
+/* The engine asks the relay (and gives up after a few seconds), so the
+ * wait is short; only a name the relay knows gets a window. */
+static void
+app_cmd_add(struct app *a, const char *name)
+{
+	struct client_rpc_error re;
+	char *who = sanitize_str(name, 0);
+	json_t *res;
+
+	if (app_call(a, "contacts.add", json_pack("{s:s}", "name", name), &res, &re) != 0) {
+		if (re.code == JSONRPC_NOT_FOUND)
+			app_notice(a, "There is no account %s on the relay: nothing was added.",
+			           who);
+		else
+			app_notice(a, "/add %s: %s", who, re.message);
+		free(who);
+		return;
+	}
+	app_open(a, 0, name);
+	app_notice(a, "%s %s. /safety %s shows the safety number to compare.", who,
+	           json_is_true(json_object_get(res, "added")) ? "is now a contact"
+	                                                       : "is a contact already",
+	           who);
+	json_decref(res);
+	free(who);
+	app_load_contacts(a);
+}
+
 static void
 app_cmd_contacts(struct app *a)
 {
@@ -242,15 +270,8 @@ app_command(struct app *a, const char *line)
 		app_open(a, 0, name);
 		if (cmd_args_get(&args, "TEXT") != NULL)
 			app_send(a, name, cmd_args_get(&args, "TEXT"));
-	} else if (ce == &cmd_ui_add_entry) {
-		const char *name = cmd_args_get(&args, "NAME");
-		char *who = sanitize_str(name, 0);
-		app_open(a, 0, name);
-		app_notice(a,
-		           "%s becomes a contact with the first message you send; /safety %s "
-		           "shows the safety number to compare.",
-		           who, who);
-		free(who);
+	} else if (ce == &cmd_contact_add_entry) {
+		app_cmd_add(a, cmd_args_get(&args, "NAME"));
 	} else if (ce == &cmd_ui_close_entry) {
 		app_close_current(a);
 	} else if (ce == &cmd_ui_search_entry) {

@@ -26,7 +26,7 @@ TESTS += tests/test_sanitize tests/test_wrap tests/test_editor \
 # Driven through tmux against a real relay and real engines.
 SOTTO_UI_TMUX_TESTS = tests/ui_unlock.sh tests/ui_identity.sh tests/ui_search.sh \
 	tests/ui_pair.sh tests/ui_shared.sh tests/ui_compose.sh tests/ui_wide.sh \
-	tests/ui_offline.sh
+	tests/ui_offline.sh tests/ui_add.sh
 EXTRA_DIST += tests/ui_smoke.sh tests/ui_lib.sh $(SOTTO_UI_TMUX_TESTS)
 
 tests_test_sanitize_SOURCES = tests/test_sanitize.c
