@@ -24,7 +24,6 @@
 #include "util/err.h"
 #include "wire/b64.h"
 
-#define PEER_ACK_BATCH 128 /* half the relay's window: it never stalls */
 #define PEER_WAIT_MS 15000 /* silence that ends a phase as failed */
 
 static const char *peer_relay_path;
@@ -41,13 +40,15 @@ static pid_t peer_live_relay; /* killed by relaynet_peer_die */
 /* One sending connection: a writer thread keeps peer_window requests in
  * flight, a reader thread collects the answers. */
 struct peer_tx {
-	struct wsclient *ws;
+	struct relaynet_ws *ws;
 	const struct relaynet_peer_acct *to; /* one message to each per request */
 	size_t n_to;
 	long n;    /* requests */
 	long rate; /* per second; 0: as fast as the window allows */
 	sem_t slots;
 	uint8_t run_id[8]; /* msg_ids differ between runs */
+	char *frames;      /* the n requests, pre-built; request i at off[i]..off[i + 1] */
+	size_t *off, max_len;
 	uint64_t t_first_ns;
 	long answered, refused;
 };
@@ -222,7 +223,7 @@ relaynet_peer_acct_init(struct relaynet_peer_acct *a, const char *prefix, long i
 }
 
 static void
-peer_send_frame(struct wsclient *ws, const struct wire_frame *f)
+peer_send_frame(struct relaynet_ws *ws, const struct wire_frame *f)
 {
 	struct err e = {0};
 	size_t len;
@@ -230,33 +231,32 @@ peer_send_frame(struct wsclient *ws, const struct wire_frame *f)
 
 	if (text == NULL)
 		relaynet_peer_die("building a frame: %s", e.msg);
-	if (wsclient_send(ws, WSCLIENT_TEXT, text, len) < 0)
+	if (relaynet_ws_send(ws, text, len) < 0)
 		relaynet_peer_die("%s", "the relay hung up");
 	wipe_free_str(text);
 }
 
 /* The next frame within timeout_ms: 1, 0 on timeout, -1 if closed. */
 static int
-peer_recv_frame(struct wsclient *ws, int timeout_ms, struct wire_frame *f)
+peer_recv_frame(struct relaynet_ws *ws, int timeout_ms, struct wire_frame *f)
 {
 	struct err e = {0};
-	char *text = wsclient_recv(ws, timeout_ms);
-	int rc;
+	const char *text;
+	size_t len;
+	int rc = relaynet_ws_recv(ws, timeout_ms, &text, &len);
 
-	if (text == NULL)
-		return wsclient_close_code(ws) != 0 ? -1 : 0;
-	rc = wire_parse(text, strlen(text), f, &e);
-	free(text);
-	if (rc < 0)
+	if (rc <= 0)
+		return rc;
+	if (wire_parse(text, len, f, &e) < 0)
 		relaynet_peer_die("unreadable frame from the relay: %s", e.msg);
 	return 1;
 }
 
 /* Open a connection and send register (or auth) as request 1. */
-static struct wsclient *
+static struct relaynet_ws *
 peer_hello(int port, const struct relaynet_peer_acct *a, int reg)
 {
-	struct wsclient *ws = wsclient_connect(port, WIRE_PATH, WIRE_SUBPROTOCOL, NULL);
+	struct relaynet_ws *ws = relaynet_ws_connect(port);
 	struct wire_frame f;
 
 	if (ws == NULL)
@@ -285,7 +285,7 @@ peer_hello(int port, const struct relaynet_peer_acct *a, int reg)
 /* Read until the answer to request 1 and then the queue.empty push, so
  * the relay has finished with the connection. 0 if the answer was 200. */
 static int
-peer_hello_wait(struct wsclient *ws)
+peer_hello_wait(struct relaynet_ws *ws)
 {
 	struct wire_frame f;
 	int status = -1, empty = 0;
@@ -311,9 +311,9 @@ peer_hello_wait(struct wsclient *ws)
  * once answered). Returns how many succeeded. */
 long
 relaynet_peer_open_many(int port, const struct relaynet_peer_acct *a, long n, int reg,
-                        struct wsclient **ws)
+                        struct relaynet_ws **ws)
 {
-	struct wsclient *chunk[RELAYNET_PEER_CHUNK];
+	struct relaynet_ws *chunk[RELAYNET_PEER_CHUNK];
 	long i, k, m, ok = 0;
 
 	for (i = 0; i < n; i += RELAYNET_PEER_CHUNK) {
@@ -322,15 +322,16 @@ relaynet_peer_open_many(int port, const struct relaynet_peer_acct *a, long n, in
 			chunk[k] = peer_hello(port, &a[i + k], reg);
 		for (k = 0; k < m; k++) {
 			if (chunk[k] != NULL && peer_hello_wait(chunk[k]) == 0) {
+				relaynet_ws_trim(chunk[k]);
 				ok++;
 			} else if (chunk[k] != NULL) {
-				wsclient_free(chunk[k]);
+				relaynet_ws_free(chunk[k]);
 				chunk[k] = NULL;
 			}
 			if (ws != NULL)
 				ws[i + k] = chunk[k];
 			else
-				wsclient_free(chunk[k]);
+				relaynet_ws_free(chunk[k]);
 		}
 		if (ok < i + m)
 			break;
@@ -342,7 +343,7 @@ struct peer_opener {
 	int port, reg;
 	const struct relaynet_peer_acct *a;
 	long n, ok;
-	struct wsclient **ws;
+	struct relaynet_ws **ws;
 };
 
 static void *
@@ -360,7 +361,7 @@ static pthread_t peer_thread(void *(*fn)(void *), void *arg);
  * handshakes of one overlap the relay's work on the other's. */
 long
 relaynet_peer_open_par(int port, const struct relaynet_peer_acct *a, long n, int reg,
-                       struct wsclient **ws)
+                       struct relaynet_ws **ws)
 {
 	struct peer_opener o[2];
 	pthread_t th[2];
@@ -383,21 +384,22 @@ relaynet_peer_open_par(int port, const struct relaynet_peer_acct *a, long n, int
 
 /* ---- sending and receiving ---- */
 
-static void *
-peer_tx_writer(void *arg)
+/* Build every request of a flow before the clock starts, with a zero
+ * send time in each content: the writer only stamps and masks them. */
+static void
+peer_tx_prebuild(struct peer_tx *t)
 {
-	struct peer_tx *t = arg;
 	struct wire_send *sends = xcalloc(t->n_to, sizeof *sends);
 	struct wire_message msg;
 	struct wire_frame f;
 	uint8_t content[RELAYNET_PEER_CONTENT], mid[16];
-	char *mid_b64;
-	struct timespec due;
-	uint64_t t0 = 0, now;
+	char *mid_b64, *text;
+	size_t k, len, cap = 0, used = 0;
+	struct err e = {0};
 	long i;
-	size_t k;
 
 	memset(content, 0x5a, sizeof content);
+	memset(content, 0, 8);
 	memset(&msg, 0, sizeof msg);
 	msg.device = 1;
 	msg.type = WIRE_MSG_NORMAL;
@@ -409,18 +411,8 @@ peer_tx_writer(void *arg)
 		sends[k].messages[0].registration_id = t->to[k].reg_id;
 		sends[k].n_messages = 1;
 	}
+	t->off = xcalloc((size_t)t->n + 1, sizeof *t->off);
 	for (i = 0; i < t->n; i++) {
-		if (t->rate > 0) {
-			if (i == 0)
-				t0 = relaynet_peer_now_ns();
-			now = t0 + (uint64_t)i * 1000000000u / (uint64_t)t->rate;
-			due.tv_sec = (time_t)(now / 1000000000u);
-			due.tv_nsec = (long)(now % 1000000000u);
-			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
-				;
-		}
-		while (sem_wait(&t->slots) < 0 && errno == EINTR)
-			;
 		memset(&f, 0, sizeof f);
 		f.kind = WIRE_REQUEST;
 		f.id = (uint64_t)i + 1;
@@ -432,16 +424,91 @@ peer_tx_writer(void *arg)
 		free(mid_b64);
 		f.u.req.u.send.sends = sends;
 		f.u.req.u.send.n_sends = t->n_to;
-		/* The receiver takes the latency from the send time inside. */
-		now = relaynet_peer_now_ns();
-		if (i == 0)
-			t->t_first_ns = now;
-		memcpy(content, &now, sizeof now);
-		peer_send_frame(t->ws, &f);
+		if ((text = wire_build(&f, &len, &e)) == NULL)
+			relaynet_peer_die("building a send: %s", e.msg);
+		if (used + len > cap) {
+			cap = (used + len) * 2;
+			t->frames = xrealloc(t->frames, cap);
+		}
+		memcpy(t->frames + used, text, len);
+		free(text);
+		used += len;
+		t->off[i + 1] = used;
+		if (len > t->max_len)
+			t->max_len = len;
 	}
 	for (k = 0; k < t->n_to; k++)
 		free(sends[k].messages);
 	free(sends);
+}
+
+/* Write the send time into every content of a pre-built request: the
+ * first 12 base64 characters encode its first 9 bytes, the 8 of the time
+ * and one of the fixed filler. */
+static void
+peer_tx_stamp(char *text, size_t len, const char stamp[12])
+{
+	static const char key[] = "\"content\":\"";
+	char *p = text, *end = text + len;
+
+	while ((p = memmem(p, (size_t)(end - p), key, sizeof key - 1)) != NULL) {
+		p += sizeof key - 1;
+		if (end - p < 12)
+			break;
+		memcpy(p, stamp, 12);
+	}
+}
+
+/* Keeps peer_window requests in flight. As fast as it may, it writes as
+ * many pre-built requests per system call as the window has room for (up
+ * to RELAYNET_PEER_WRITE_BATCH); at a fixed rate, one at a time, on time. */
+static void *
+peer_tx_writer(void *arg)
+{
+	struct peer_tx *t = arg;
+	uint8_t *wbuf = xmalloc(RELAYNET_PEER_WRITE_BATCH * (t->max_len + RELAYNET_WS_HEADER_MAX));
+	uint8_t first[9];
+	char *stamp;
+	struct timespec due;
+	uint64_t t0 = 0, now;
+	size_t o;
+	long i, j, k;
+
+	memset(first, 0x5a, sizeof first);
+	for (i = 0; i < t->n; i += k) {
+		if (t->rate > 0) {
+			if (i == 0)
+				t0 = relaynet_peer_now_ns();
+			now = t0 + (uint64_t)i * 1000000000u / (uint64_t)t->rate;
+			due.tv_sec = (time_t)(now / 1000000000u);
+			due.tv_nsec = (long)(now % 1000000000u);
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
+				;
+		}
+		while (sem_wait(&t->slots) < 0 && errno == EINTR)
+			;
+		k = 1;
+		while (t->rate == 0 && k < RELAYNET_PEER_WRITE_BATCH && i + k < t->n &&
+		       sem_trywait(&t->slots) == 0)
+			k++;
+		/* The receiver takes the latency from the send time inside. */
+		now = relaynet_peer_now_ns();
+		if (i == 0)
+			t->t_first_ns = now;
+		memcpy(first, &now, sizeof now);
+		stamp = b64_encode(first, sizeof first);
+		for (o = 0, j = i; j < i + k; j++) {
+			char *text = t->frames + t->off[j];
+			size_t len = t->off[j + 1] - t->off[j];
+
+			peer_tx_stamp(text, len, stamp);
+			o += relaynet_ws_frame(t->ws, wbuf + o, text, len);
+		}
+		free(stamp);
+		if (relaynet_ws_write(t->ws, wbuf, o) < 0)
+			relaynet_peer_die("%s", "the relay hung up");
+	}
+	free(wbuf);
 	return NULL;
 }
 
@@ -490,7 +557,7 @@ static void *
 peer_rx_run(void *arg)
 {
 	struct relaynet_peer_rx *r = arg;
-	uint64_t ids[PEER_ACK_BATCH], sent, now;
+	uint64_t ids[RELAYNET_PEER_ACK_BATCH], sent, now;
 	size_t n_ids = 0;
 	struct wire_frame f;
 	int rc;
@@ -516,7 +583,7 @@ peer_rx_run(void *arg)
 				r->bad++;
 			}
 			ids[n_ids++] = f.u.push.envelope.id;
-			if (n_ids == PEER_ACK_BATCH)
+			if (n_ids == RELAYNET_PEER_ACK_BATCH)
 				peer_rx_ack(r, ids, &n_ids);
 		} else if (f.kind == WIRE_RESPONSE && f.u.resp.status != 200) {
 			r->bad++;
@@ -545,7 +612,7 @@ peer_thread(void *(*fn)(void *), void *arg)
  * request) and wait for every delivery. Returns deliveries per second from
  * the first send to the last delivery, or -1 (reported) if some were lost. */
 double
-relaynet_peer_flow(struct wsclient *txws, struct relaynet_peer_rx *rx,
+relaynet_peer_flow(struct relaynet_ws *txws, struct relaynet_peer_rx *rx,
                    const struct relaynet_peer_acct *to, size_t n_rx, long n, long rate)
 {
 	struct peer_tx t;
@@ -562,6 +629,7 @@ relaynet_peer_flow(struct wsclient *txws, struct relaynet_peer_rx *rx,
 	t.rate = rate;
 	RAND_bytes(t.run_id, sizeof t.run_id);
 	sem_init(&t.slots, 0, (unsigned)peer_window);
+	peer_tx_prebuild(&t);
 	for (i = 0; i < n_rx; i++) {
 		rx[i].expect = n;
 		readers[i] = peer_thread(peer_rx_run, &rx[i]);
@@ -577,6 +645,8 @@ relaynet_peer_flow(struct wsclient *txws, struct relaynet_peer_rx *rx,
 			last = rx[i].t_last_ns;
 	}
 	sem_destroy(&t.slots);
+	free(t.frames);
+	free(t.off);
 	free(readers);
 	if (t.refused > 0 || got < n * (long)n_rx) {
 		printf("  (incomplete: %ld of %ld sends answered 200, %ld of %ld delivered)\n",

@@ -1,6 +1,6 @@
 /* The benchmark's side of sotto-relay: the relay as a child process,
  * accounts that share one key set, connections opened in bulk, and
- * pipelined send/receive flows over the test client tests/wsclient. */
+ * pipelined send/receive flows over the benchmark's own WebSocket client. */
 #ifndef SOTTO_BENCH_RELAYNET_PEER_H
 #define SOTTO_BENCH_RELAYNET_PEER_H
 
@@ -8,12 +8,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "tests/wsclient.h"
+#include "bench/relaynet_ws.h"
 #include "util/xmalloc.h"
 #include "wire/wire.h"
 
-#define RELAYNET_PEER_CONTENT 200 /* bytes of ciphertext per message */
-#define RELAYNET_PEER_CHUNK 500   /* connections opened before their answers are read */
+#define RELAYNET_PEER_CONTENT 200    /* bytes of ciphertext per message */
+#define RELAYNET_PEER_CHUNK 500      /* connections opened before their answers are read */
+#define RELAYNET_PEER_ACK_BATCH 128  /* acked at once at most: half the relay's window */
+#define RELAYNET_PEER_WRITE_BATCH 64 /* pre-built requests written per system call */
 
 struct relaynet_peer_acct {
 	char name[WIRE_NAME_MAX + 1];
@@ -29,7 +31,7 @@ struct relaynet_peer_relay {
 /* One receiving connection: counts envelopes, acks as it goes, keeps the
  * latency of each (ns) in lat when set (room for every expected one). */
 struct relaynet_peer_rx {
-	struct wsclient *ws;
+	struct relaynet_ws *ws;
 	long expect, got, bad;
 	uint64_t t_last_ns;
 	uint64_t *lat;
@@ -58,15 +60,15 @@ void relaynet_peer_acct_init(struct relaynet_peer_acct *a, const char *prefix, l
  * once answered). Returns how many succeeded; stops at the first chunk
  * with a failure. _par does the same from two threads. */
 long relaynet_peer_open_many(int port, const struct relaynet_peer_acct *a, long n, int reg,
-                             struct wsclient **ws);
+                             struct relaynet_ws **ws);
 long relaynet_peer_open_par(int port, const struct relaynet_peer_acct *a, long n, int reg,
-                            struct wsclient **ws);
+                            struct relaynet_ws **ws);
 /* Send n requests from txws, each one message to every one of the n_rx
  * accounts `to` (send, or send.multi when n_rx > 1), at `rate` per second
  * (0: as fast as the window allows), while rx[i] receive. Returns
  * deliveries per second from the first send to the last delivery, or -1
  * (reported) if some were refused or lost. */
-double relaynet_peer_flow(struct wsclient *txws, struct relaynet_peer_rx *rx,
+double relaynet_peer_flow(struct relaynet_ws *txws, struct relaynet_peer_rx *rx,
                           const struct relaynet_peer_acct *to, size_t n_rx, long n, long rate);
 
 #endif

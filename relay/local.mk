@@ -5,12 +5,13 @@ include relay/rstore.mk
 
 bin_PROGRAMS += sotto-relay
 sotto_relay_SOURCES = \
-	relay/main.c relay/server.c relay/server.h relay/server_http.c \
+	relay/main.c relay/server.c relay/server.h relay/server_conn.c relay/server_push.c \
+	relay/server_commit.c relay/server_sync.c relay/server_http.c \
 	relay/handler.c relay/handler.h relay/handler_keys.c relay/handler_send.c
 sotto_relay_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(SIGNAL_CFLAGS) $(LIBCRYPTO_CFLAGS) \
 	$(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
 sotto_relay_LDADD = libsottorelaystore.a libsottowire.a libsottoutil.a $(LWS_LIBS) \
-	$(SIGNAL_LIBS) $(SQLITE_LIBS) $(LIBCRYPTO_LIBS) $(JANSSON_LIBS)
+	$(SIGNAL_LIBS) $(SQLITE_LIBS) $(LIBCRYPTO_LIBS) $(JANSSON_LIBS) -lpthread
 
 # Starts the real sotto-relay and talks to it over real sockets.
 check_PROGRAMS += tests/test_relay_integ

@@ -1,6 +1,7 @@
 /* Opening and closing the relay store, group commit (batches) and expiry.
  * The data directory holds relay.db (SQLite, WAL, synchronous=FULL so a
- * commit is durable), relay.lock (one relay per directory) and blobs/. */
+ * commit is durable, or NORMAL and an fsync by the caller with
+ * sync_later), relay.lock (one relay per directory) and blobs/. */
 #include "relay/rstore_db.h"
 
 #include <errno.h>
@@ -79,6 +80,40 @@ rstore_pragma(struct rstore *s, const char *sql, struct err *e)
 	return 0;
 }
 
+/* Our own descriptor of relay.db-wal: an fsync through any descriptor
+ * flushes the file, so another thread can sync what SQLite wrote while
+ * SQLite goes on. The log exists once the schema was written, and stays
+ * the same file while the database is open (a checkpoint rewinds it,
+ * never replaces it). */
+static int
+rstore_open_wal(struct rstore *s, struct err *e)
+{
+	char *path = xasprintf("%s/relay.db-wal", s->data_dir);
+
+	s->wal_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->wal_fd < 0) {
+		err_set(e, ERR_IO, "open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;
+}
+
+int
+rstore_sync_fd(const struct rstore *s)
+{
+	return s->wal_fd;
+}
+
+int
+rstore_sync(struct rstore *s, struct err *e)
+{
+	if (s->wal_fd >= 0 && fdatasync(s->wal_fd) < 0)
+		return err_set(e, ERR_IO, "fsync of the log: %s", strerror(errno));
+	return 0;
+}
+
 static int
 rstore_open_db(struct rstore *s, struct err *e)
 {
@@ -100,8 +135,11 @@ rstore_open_db(struct rstore *s, struct err *e)
 		}
 		close(fd);
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	/* One thread uses the connection (the relay's fsync thread only
+	 * fsyncs a descriptor): SQLite's own locking per call is waste. */
+	if (sqlite3_open_v2(path, &s->db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
 		err_set(e, ERR_IO, "opening %s: %s", path,
 		        s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		free(path);
@@ -114,7 +152,9 @@ rstore_open_db(struct rstore *s, struct err *e)
 	 * per transaction): sotto-relay(8) tells admins to take live backups
 	 * with sqlite3's .backup. */
 	if (rstore_pragma(s, "PRAGMA journal_mode = WAL", e) < 0 ||
-	    rstore_pragma(s, "PRAGMA synchronous = FULL", e) < 0 ||
+	    rstore_pragma(
+	        s, s->opt.sync_later ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL",
+	        e) < 0 ||
 	    /* Each call in a batch is a savepoint, whose undo pages
 	     * (the sub-journal) went to a temporary file: 20 writes per
 	     * message. They only live until the commit: keep them in memory. */
@@ -125,6 +165,8 @@ rstore_open_db(struct rstore *s, struct err *e)
 		if (sqlite3_prepare_v3(s->db, rstore_schema_statements[i], -1,
 		                       SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) != SQLITE_OK)
 			return rstore_db_error(s, e, "preparing statements");
+	if (s->opt.sync_later && !s->opt.in_memory && rstore_open_wal(s, e) < 0)
+		return -1;
 	return rstore_queue_depth_load(s, e) < 0 ? -1 : rstore_send_index_load(s, e);
 }
 
@@ -136,6 +178,7 @@ rstore_open(struct rstore **out, const char *data_dir, const struct rstore_optio
 
 	*out = NULL;
 	s->lock_fd = -1;
+	s->wal_fd = -1;
 	if (opt != NULL)
 		s->opt = *opt;
 	else
@@ -172,12 +215,17 @@ rstore_close(struct rstore *s)
 	}
 	rstore_db_finish_paths(s, 0);
 	free(s->accounts);
+	rstore_db_forget_devices(s);
+	free(s->devices);
+	free(s->lists);
 	rstore_send_index_free(s);
 	rstore_queue_depth_free(s);
 	free(s->unlink_on_commit.v);
 	free(s->unlink_on_rollback.v);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	if (s->wal_fd >= 0)
+		close(s->wal_fd);
 	free(s->data_dir);
 	free(s->blob_dir);
 	free(s);

@@ -30,7 +30,8 @@
  * durable until rstore_batch_commit() returns 0, so the server must hold
  * back every answer or ack that depends on the batch until then. If the
  * commit fails, the whole batch is gone: answer every request in it with an
- * error.
+ * error. With sync_later, "durable" moves from the commit to the next
+ * fsync of rstore_sync_fd() that starts after it.
  */
 
 #define RSTORE_NAME_MAX 64         /* account name, bytes */
@@ -69,6 +70,12 @@ struct rstore_options {
 	 * the benchmark baseline and quick tests. Blobs still need a data
 	 * directory; with data_dir NULL every blob call fails with ERR_INVALID. */
 	int in_memory;
+	/* Commits leave without waiting for the disk (WAL, synchronous=NORMAL)
+	 * and the caller makes them durable with an fsync of the log (see
+	 * rstore_sync_fd) before it tells anyone about them, so the fsync can
+	 * overlap the next batch's work. The store's own durable steps (a
+	 * blob stored, files unlinked after a commit) still sync first. */
+	int sync_later;
 	/* Clock in ms since the epoch; NULL means CLOCK_REALTIME. */
 	int64_t (*clock_ms)(void *arg);
 	void *clock_arg;
@@ -78,10 +85,11 @@ struct rstore_options {
 void rstore_options_default(struct rstore_options *o);
 
 /* Open (creating if needed) the store in data_dir: the directory is created
- * mode 0700, DATA/relay.db mode 0600 (WAL, synchronous=FULL, foreign keys),
- * DATA/blobs/ for blob files; the schema is created or migrated. Leftover
- * temporary or orphaned blob files from a crash are removed. opt NULL means
- * defaults. On success *out owns the store: close it with rstore_close(). */
+ * mode 0700, DATA/relay.db mode 0600 (WAL, synchronous=FULL or, with
+ * sync_later, NORMAL; foreign keys), DATA/blobs/ for blob files; the
+ * schema is created or migrated. Leftover temporary or orphaned blob
+ * files from a crash are removed. opt NULL means defaults. On success *out
+ * owns the store: close it with rstore_close(). */
 int rstore_open(struct rstore **out, const char *data_dir, const struct rstore_options *opt,
                 struct err *e);
 /* Roll back an open batch, finalize everything, close. s may be NULL. */
@@ -96,6 +104,12 @@ int rstore_batch_commit(struct rstore *s, struct err *e);
 void rstore_batch_rollback(struct rstore *s);
 /* 1 if a batch is open. */
 int rstore_batch_is_open(const struct rstore *s);
+/* With sync_later: the log's descriptor, for an fsync in another thread
+ * (the store touches it only in rstore_close); -1 when every commit is
+ * durable by itself (no sync_later, or in memory). */
+int rstore_sync_fd(const struct rstore *s);
+/* fsync the log now (nothing to do without a descriptor above). */
+int rstore_sync(struct rstore *s, struct err *e);
 
 /* A device's signed prekey; the server verifies sig with the account's
  * identity key before handing it to the store. */
@@ -277,6 +291,13 @@ struct rstore_envelope {
  * order. *out is owned by the caller: rstore_queue_free(*out, *n). */
 int rstore_queue_fetch(struct rstore *s, const char *account, uint32_t device_id, int64_t after_id,
                        size_t max, struct rstore_envelope **out, size_t *n, struct err *e);
+/* The same, only envelopes with id <= upto_id (those known durable). */
+int rstore_queue_fetch_upto(struct rstore *s, const char *account, uint32_t device_id,
+                            int64_t after_id, int64_t upto_id, size_t max,
+                            struct rstore_envelope **out, size_t *n, struct err *e);
+/* The highest envelope id committed so far (0 if none); call it outside
+ * a batch. Envelopes queued later get higher ids. */
+int rstore_queue_last_id(struct rstore *s, int64_t *id, struct err *e);
 void rstore_queue_free(struct rstore_envelope *env, size_t n);
 
 /* Delete (ack) envelopes by id, only among this device's own: ids of other

@@ -11,8 +11,10 @@ libsottorelaystore_a_SOURCES = \
 	relay/ratelimit.c relay/ratelimit.h
 libsottorelaystore_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(LIBCRYPTO_CFLAGS)
 
-check_PROGRAMS += tests/test_rstore tests/test_rstore_blob tests/test_chaos tests/test_ratelimit
-TESTS += tests/test_rstore tests/test_rstore_blob tests/test_chaos tests/test_ratelimit
+check_PROGRAMS += tests/test_rstore tests/test_rstore_blob tests/test_rstore_sync tests/test_chaos \
+	tests/test_ratelimit
+TESTS += tests/test_rstore tests/test_rstore_blob tests/test_rstore_sync tests/test_chaos \
+	tests/test_ratelimit
 
 rstore_test_libs = libsottorelaystore.a libsottoutil.a $(SQLITE_LIBS) $(LIBCRYPTO_LIBS) \
 	$(CMOCKA_LIBS)
@@ -25,6 +27,11 @@ tests_test_rstore_blob_SOURCES = tests/test_rstore_blob.c tests/rstore_fixture.c
 	tests/rstore_fixture.h
 tests_test_rstore_blob_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_rstore_blob_LDADD = $(rstore_test_libs)
+
+tests_test_rstore_sync_SOURCES = tests/test_rstore_sync.c tests/rstore_fixture.c \
+	tests/rstore_fixture.h
+tests_test_rstore_sync_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_rstore_sync_LDADD = $(rstore_test_libs)
 
 tests_test_chaos_SOURCES = tests/test_chaos.c
 tests_test_chaos_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

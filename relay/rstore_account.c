@@ -57,6 +57,7 @@ rstore_account_register(struct rstore *s, const char *name,
 	if (rstore_db_exec(s, st, e, "creating device 1") < 0 ||
 	    (spk != NULL && rstore_prekey_write_signed(s, acct, 1, spk, e) < 0))
 		goto fail;
+	rstore_db_forget_devices(s);
 	return rstore_db_commit(s, &t, e);
 fail:
 	rstore_db_abort(s, &t);

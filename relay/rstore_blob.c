@@ -291,7 +291,10 @@ rstore_blob_finish(struct rstore_blob_writer *w, uint8_t id[RSTORE_BLOB_ID_LEN],
 	}
 	memcpy(id, w->id, sizeof w->id);
 	rstore_blob_writer_free(w);
-	return rstore_db_commit(s, &t, e);
+	/* Whoever hears of the id may rely on it: on disk before that. */
+	if (rstore_db_commit(s, &t, e) < 0)
+		return -1;
+	return rstore_sync(s, e);
 }
 
 int

@@ -125,6 +125,10 @@ rstore_db_unlink_on_rollback(struct rstore *s, char *path)
 void
 rstore_db_finish_paths(struct rstore *s, int committed)
 {
+	/* A file goes only once the commit that dropped its row is on disk:
+	 * if that fsync fails, keeping the file is the safe side. */
+	if (committed && s->unlink_on_commit.n > 0 && rstore_sync(s, NULL) < 0)
+		committed = 0;
 	rstore_db_paths_truncate(&s->unlink_on_commit, 0, committed);
 	rstore_db_paths_truncate(&s->unlink_on_rollback, 0, !committed);
 }
@@ -243,6 +247,20 @@ rstore_db_forget_accounts(struct rstore *s)
 {
 	if (s->accounts != NULL)
 		memset(s->accounts, 0, RSTORE_ACCOUNT_CACHE * sizeof *s->accounts);
+	rstore_db_forget_devices(s);
+}
+
+void
+rstore_db_forget_devices(struct rstore *s)
+{
+	size_t i;
+
+	if (s->devices != NULL)
+		memset(s->devices, 0, RSTORE_DEVICE_CACHE * sizeof *s->devices);
+	for (i = 0; s->lists != NULL && i < RSTORE_LIST_CACHE; i++) {
+		free(s->lists[i].devs);
+		memset(&s->lists[i], 0, sizeof s->lists[i]);
+	}
 }
 
 /* FNV-1a of the name picks the slot. */
@@ -291,11 +309,23 @@ int
 rstore_db_device_get(struct rstore *s, int64_t account, uint32_t device_id,
                      uint32_t *registration_id, int64_t *queue_len, struct err *e)
 {
+	struct rstore_device_slot *slot;
 	sqlite3_stmt *st;
 	int rc;
 
 	if (rstore_db_check_device_id(device_id, e) < 0)
 		return -1;
+	if (s->devices == NULL)
+		s->devices = xcalloc(RSTORE_DEVICE_CACHE, sizeof *s->devices);
+	slot = &s->devices[((uint64_t)account * 0x9E3779B97F4A7C15ull ^ device_id) &
+	                   (RSTORE_DEVICE_CACHE - 1)];
+	if (slot->account == account && slot->device_id == device_id) {
+		if (registration_id)
+			*registration_id = slot->registration_id;
+		if (queue_len)
+			*queue_len = rstore_queue_depth(s, account, device_id);
+		return 0;
+	}
 	st = rstore_db_stmt(s, STMT_DEVICE_GET);
 	sqlite3_bind_int64(st, 1, account);
 	sqlite3_bind_int64(st, 2, device_id);
@@ -304,8 +334,11 @@ rstore_db_device_get(struct rstore *s, int64_t account, uint32_t device_id,
 		return -1;
 	if (rc == 0)
 		return err_set(e, ERR_NOTFOUND, "no device %u", device_id);
+	slot->account = account;
+	slot->device_id = device_id;
+	slot->registration_id = (uint32_t)sqlite3_column_int64(st, 0);
 	if (registration_id)
-		*registration_id = (uint32_t)sqlite3_column_int64(st, 0);
+		*registration_id = slot->registration_id;
 	sqlite3_reset(st);
 	if (queue_len)
 		*queue_len = rstore_queue_depth(s, account, device_id);

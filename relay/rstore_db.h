@@ -37,6 +37,7 @@ enum rstore_stmt {
 	STMT_QUEUE_FETCH,
 	STMT_QUEUE_DELETE,
 	STMT_QUEUE_DEPTHS,
+	STMT_QUEUE_LAST,
 	STMT_QUEUE_EXPIRE,
 	STMT_SEND_LOOKUP,
 	STMT_SEND_INSERT,
@@ -63,6 +64,22 @@ struct rstore_blob_writer;
  * a transaction that rolls back could be cached, so any rollback empties
  * the cache (rstore_db_forget_accounts). */
 #define RSTORE_ACCOUNT_CACHE 256 /* entries, a power of two */
+/* Devices found by rstore_db_device_get, for the same reason (three
+ * lookups per send). Emptied with the accounts, and when a device is
+ * removed. */
+#define RSTORE_DEVICE_CACHE 1024 /* entries, a power of two */
+struct rstore_device_slot {
+	int64_t account; /* 0: empty */
+	uint32_t device_id, registration_id;
+};
+/* Whole device lists, for the device check of every recipient of every
+ * send; emptied with the devices, and when a device is added. */
+#define RSTORE_LIST_CACHE 64 /* entries, a power of two */
+struct rstore_list_slot {
+	int64_t account; /* 0: empty */
+	struct rstore_device *devs;
+	size_t n;
+};
 struct rstore_account_slot {
 	int64_t id; /* 0: empty */
 	char name[RSTORE_NAME_MAX + 1];
@@ -110,6 +127,7 @@ struct rstore {
 	char *data_dir;                         /* NULL for in-memory without a directory */
 	char *blob_dir;                         /* DATA/blobs, or NULL */
 	int lock_fd;                            /* flock'ed DATA/relay.lock, or -1 */
+	int wal_fd;                             /* relay.db-wal with sync_later, or -1 */
 	int batch;                              /* a batch transaction is open */
 	int batch_broken;                       /* SQLite rolled the batch back under us */
 	struct rstore_paths unlink_on_commit;   /* deleted blobs */
@@ -117,6 +135,8 @@ struct rstore {
 	struct rstore_blob_writer *writers;     /* unfinished uploads */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	struct rstore_account_slot *accounts; /* RSTORE_ACCOUNT_CACHE slots */
+	struct rstore_device_slot *devices;   /* RSTORE_DEVICE_CACHE slots */
+	struct rstore_list_slot *lists;       /* RSTORE_LIST_CACHE slots */
 	struct rstore_send_index sends;
 	struct rstore_depths depths;
 };
@@ -158,7 +178,8 @@ int rstore_db_error(struct rstore *s, struct err *e, const char *what);
 
 int64_t rstore_db_now(const struct rstore *s);
 /* Validate an account name (ERR_INVALID) and find its row id (ERR_NOTFOUND). */
-void rstore_db_forget_accounts(struct rstore *s);
+void rstore_db_forget_accounts(struct rstore *s); /* and the devices */
+void rstore_db_forget_devices(struct rstore *s);  /* and the lists */
 int rstore_db_account_id(struct rstore *s, const char *name, int64_t *id, struct err *e);
 int rstore_db_check_name(const char *name, struct err *e);
 int rstore_db_check_device_id(uint32_t device_id, struct err *e);

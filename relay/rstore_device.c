@@ -111,6 +111,7 @@ rstore_device_add(struct rstore *s, const char *account, uint32_t registration_i
 	if (rstore_db_exec(s, st, e, "adding device") < 0 ||
 	    (spk != NULL && rstore_prekey_write_signed(s, acct, (uint32_t)id, spk, e) < 0))
 		goto fail;
+	rstore_db_forget_devices(s); /* the account's cached list lacks it */
 	if (rstore_db_commit(s, &t, e) < 0)
 		return -1;
 	*device_id = (uint32_t)id;
@@ -147,6 +148,7 @@ rstore_device_remove(struct rstore *s, const char *account, uint32_t device_id, 
 		err_set(e, ERR_NOTFOUND, "no device %u", device_id);
 		goto fail;
 	}
+	rstore_db_forget_devices(s);
 	/* Its queue went with it (ON DELETE CASCADE). */
 	rstore_queue_depth_add(s, acct, device_id, -rstore_queue_depth(s, acct, device_id));
 	return rstore_db_commit(s, &t, e);
@@ -191,6 +193,34 @@ rstore_device_list(struct rstore *s, const char *account, struct rstore_device *
 	return 0;
 }
 
+/* The device list of account for rstore_device_check: from the cache, or
+ * read and kept there. Owned by the cache, valid until the next call. */
+static int
+rstore_device_list_cached(struct rstore *s, const char *account, const struct rstore_device **out,
+                          size_t *n, struct err *e)
+{
+	struct rstore_list_slot *slot;
+	struct rstore_device *v;
+	int64_t acct;
+
+	if (rstore_db_account_id(s, account, &acct, e) < 0)
+		return -1;
+	if (s->lists == NULL)
+		s->lists = xcalloc(RSTORE_LIST_CACHE, sizeof *s->lists);
+	slot = &s->lists[(uint64_t)acct & (RSTORE_LIST_CACHE - 1)];
+	if (slot->account != acct) {
+		if (rstore_device_list(s, account, &v, n, e) < 0)
+			return -1;
+		free(slot->devs);
+		slot->account = acct;
+		slot->devs = v;
+		slot->n = *n;
+	}
+	*out = slot->devs;
+	*n = slot->n;
+	return 0;
+}
+
 static int
 rstore_device_target_cmp(const void *a, const void *b)
 {
@@ -211,12 +241,12 @@ rstore_device_check(struct rstore *s, const char *account, uint32_t skip_device,
                     const struct rstore_target *targets, size_t n, struct rstore_mismatch *m,
                     struct err *e)
 {
-	struct rstore_device *devs;
+	const struct rstore_device *devs;
 	struct rstore_target *sorted;
 	size_t ndevs, i, j;
 
 	memset(m, 0, sizeof *m);
-	if (rstore_device_list(s, account, &devs, &ndevs, e) < 0)
+	if (rstore_device_list_cached(s, account, &devs, &ndevs, e) < 0)
 		return -1;
 	sorted = xmemdup(targets, n * sizeof *targets);
 	qsort(sorted, n, sizeof *sorted, rstore_device_target_cmp);
@@ -224,7 +254,6 @@ rstore_device_check(struct rstore *s, const char *account, uint32_t skip_device,
 		if (sorted[i].device_id == sorted[i - 1].device_id) {
 			err_set(e, ERR_INVALID, "device %u targeted twice", sorted[i].device_id);
 			free(sorted);
-			free(devs);
 			return -1;
 		}
 	/* Both lists are sorted by device id: walk them together. */
@@ -245,7 +274,6 @@ rstore_device_check(struct rstore *s, const char *account, uint32_t skip_device,
 		}
 	}
 	free(sorted);
-	free(devs);
 	return 0;
 }
 

@@ -177,7 +177,8 @@ rstore_queue_insert(struct rstore *s, const char *sender, uint32_t sender_device
 		sqlite3_bind_int64(st, 7, now);
 		sqlite3_bind_int64(st, 8, now + s->opt.queue_ttl_ms);
 		sqlite3_bind_blob(st, 9, m->content, (int)m->content_len, SQLITE_STATIC);
-		if (rstore_db_exec(s, st, e, "queueing envelope") < 0)
+		/* Alone: notices a batch that SQLite threw away under us. */
+		if (rstore_db_exec_alone(s, st, e, "queueing envelope") < 0)
 			return -1;
 		rstore_queue_depth_add(s, acct, m->device_id, 1);
 		if (to->ids != NULL)
@@ -195,6 +196,7 @@ rstore_queue_send_multi(struct rstore *s, const char *sender, uint32_t sender_de
 	int64_t sender_acct, now = rstore_db_now(s);
 	uint32_t sender_reg;
 	size_t i, j;
+	int single;
 
 	if (rstore_db_check_name(sender, e) < 0)
 		return -1;
@@ -210,7 +212,11 @@ rstore_queue_send_multi(struct rstore *s, const char *sender, uint32_t sender_de
 				return err_set(e, ERR_INVALID, "account %s named twice",
 				               to[i].account);
 	}
-	if (rstore_db_begin(s, &t, e) < 0)
+	/* One envelope inside a batch is one INSERT, all or nothing by
+	 * itself: no savepoint around it (two statements of the few a
+	 * message costs). */
+	single = s->batch && n_to == 1 && to[0].n == 1;
+	if (!single && rstore_db_begin(s, &t, e) < 0)
 		return -1;
 	if (rstore_db_account_id(s, sender, &sender_acct, e) < 0 ||
 	    rstore_db_device_get(s, sender_acct, sender_device, &sender_reg, NULL, e) < 0) {
@@ -220,13 +226,14 @@ rstore_queue_send_multi(struct rstore *s, const char *sender, uint32_t sender_de
 	for (i = 0; i < n_to; i++)
 		if (rstore_queue_insert(s, sender, sender_device, sender_reg, &to[i], now, e) < 0)
 			goto fail;
-	if (rstore_db_commit(s, &t, e) < 0)
+	if (!single && rstore_db_commit(s, &t, e) < 0)
 		return -1;
 	if (server_ts_ms != NULL)
 		*server_ts_ms = now;
 	return 0;
 fail:
-	rstore_db_abort(s, &t);
+	if (!single)
+		rstore_db_abort(s, &t);
 	return -1;
 }
 
@@ -258,6 +265,27 @@ int
 rstore_queue_fetch(struct rstore *s, const char *account, uint32_t device_id, int64_t after_id,
                    size_t max, struct rstore_envelope **out, size_t *n, struct err *e)
 {
+	return rstore_queue_fetch_upto(s, account, device_id, after_id, INT64_MAX, max, out, n, e);
+}
+
+int
+rstore_queue_last_id(struct rstore *s, int64_t *id, struct err *e)
+{
+	sqlite3_stmt *st = rstore_db_stmt(s, STMT_QUEUE_LAST);
+	int rc = rstore_db_step(s, st, e, "finding the last envelope");
+
+	if (rc < 0)
+		return -1;
+	*id = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+rstore_queue_fetch_upto(struct rstore *s, const char *account, uint32_t device_id, int64_t after_id,
+                        int64_t upto_id, size_t max, struct rstore_envelope **out, size_t *n,
+                        struct err *e)
+{
 	struct rstore_envelope *v = NULL;
 	size_t len = 0;
 	sqlite3_stmt *st;
@@ -279,6 +307,7 @@ rstore_queue_fetch(struct rstore *s, const char *account, uint32_t device_id, in
 	sqlite3_bind_int64(st, 3, after_id);
 	sqlite3_bind_int64(st, 4, rstore_db_now(s));
 	sqlite3_bind_int64(st, 5, (int64_t)max);
+	sqlite3_bind_int64(st, 6, upto_id);
 	v = xcalloc(max < 64 ? max : 64, sizeof *v);
 	while ((rc = rstore_db_step(s, st, e, "fetching envelopes")) == 1) {
 		struct rstore_envelope *env;

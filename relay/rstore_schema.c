@@ -147,9 +147,10 @@ const char *const rstore_schema_statements[STMT_COUNT] = {
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [STMT_QUEUE_FETCH] = "SELECT id, sender, sender_device, sender_reg, type, ts, content"
                          " FROM queue WHERE account = ?1 AND device_id = ?2 AND id > ?3"
-                         " AND expires > ?4 ORDER BY id LIMIT ?5",
+                         " AND id <= ?6 AND expires > ?4 ORDER BY id LIMIT ?5",
     [STMT_QUEUE_DELETE] = "DELETE FROM queue WHERE account = ?1 AND device_id = ?2"
                           " AND id IN (SELECT value FROM json_each(?3))",
+    [STMT_QUEUE_LAST] = "SELECT COALESCE(MAX(id), 0) FROM queue",
     [STMT_QUEUE_DEPTHS] = "SELECT account, device_id, COUNT(*) FROM queue"
                           " GROUP BY account, device_id",
     [STMT_QUEUE_EXPIRE] = "DELETE FROM queue WHERE id IN"

@@ -1,6 +1,7 @@
 /* sotto-relay's server: one libwebsockets context and service loop serving
  * the WebSocket protocol of man/sotto-protocol.7 and the blob endpoint,
- * with group commit (answers leave only after their batch is durable). */
+ * with group commit (answers leave only after their batch is durable: its
+ * commit, then an fsync of the log by a thread while the loop goes on). */
 #ifndef SOTTO_RELAY_SERVER_H
 #define SOTTO_RELAY_SERVER_H
 
@@ -21,6 +22,11 @@
 #define SERVER_OUT_HIGH (1024 * 1024)   /* stop pushing past this much unsent */
 #define SERVER_BUSY_MAX 64              /* busy sockets a batch waits for */
 #define SERVER_INDEX_SIZE 16384         /* buckets of the (account, device) index */
+/* Messages written in one writeable callback before other connections get
+ * their turn. */
+#define SERVER_WRITE_BUDGET 256
+/* Bytes of frames gathered into one write. */
+#define SERVER_BURST_BYTES (64 * 1024)
 
 struct relay_config {
 	char host[256]; /* numeric address to bind */
@@ -71,7 +77,7 @@ struct server_conn {
 	int64_t *inflight;   /* pushed, not yet acked (WIRE_WINDOW; NULL until the first push) */
 	size_t n_inflight;
 	int queue_empty_sent;
-	int wake;           /* pump after the current batch commits */
+	int wake;           /* pump once what woke it is on disk */
 	int check_keys_low; /* look at the prekey count after the commit */
 
 	lws_sorted_usec_list_t auth_sul;
@@ -79,7 +85,11 @@ struct server_conn {
 
 	struct server_conn *hnext; /* next in its server_conn_find bucket */
 	int indexed;               /* in a bucket (authenticated) */
-	int touched;               /* in s->touched until the next commit */
+	int touched;               /* in s->touched until its work is done */
+	int touch_open;            /* has work from the open batch */
+	uint64_t touch_first;      /* the first fsync its work waits for (0: none) */
+	uint64_t touch_last;       /* the last one */
+	int delivering;            /* its auth answer is out: pushes may follow */
 };
 
 /* An answer held back until the batch it depends on is committed. */
@@ -95,7 +105,10 @@ struct server_pending {
 	size_t len;
 	int close_code;        /* close the connection after the answer (0: no) */
 	int unauth_on_failure; /* a register that did not commit */
+	uint64_t sync_gen;     /* the fsync it waits for (0: not committed yet) */
 };
+
+struct server_sync;
 
 struct server {
 	struct relay_config cfg;
@@ -122,7 +135,14 @@ struct server {
 	unsigned char *wbuf; /* LWS_PRE + SERVER_BURST_BYTES: frames gathered for one write */
 
 	struct server_pending *pend_head, *pend_tail;
+	struct server_pending *pend_open; /* the first not committed yet (NULL: none) */
 	uint64_t batch_gen;
+	/* fsyncs asked for and known done; envelopes up to durable_id are
+	 * on disk and may be pushed. sync is NULL when every commit is
+	 * durable by itself (in memory). */
+	struct server_sync *sync;
+	uint64_t sync_asked, sync_done;
+	int64_t durable_id;
 	/* Sockets that brought a message in the last service pass: group
 	 * commit waits for them while they have more to read. */
 	int busy_fd[SERVER_BUSY_MAX];
@@ -167,9 +187,36 @@ void server_batch_abort(struct server *s);
 void server_commit(struct server *s);
 /* Close c with code after what is queued has been written. */
 void server_conn_close(struct server_conn *c, int code);
-/* Deliver what is queued for c as far as the window allows (deferred to
- * after the commit while a batch is open). */
-void server_pump(struct server_conn *c);
+/* Commit and wait until everything answered so far is on disk, then send
+ * it (drain). */
+void server_commit_wait(struct server *s);
+
+/* server_conn.c */
+/* c has work due once what its frame did is durable (c->wake,
+ * c->check_keys_low). */
+void server_conn_touch(struct server *s, struct server_conn *c);
+/* A queued message of len bytes of text (copied). */
+struct server_out *server_conn_out_new(const char *text, size_t len);
+void server_conn_out_append(struct server_conn *c, struct server_out *o);
+void server_conn_send_text(struct server_conn *c, const char *text, size_t len);
+int server_conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len);
+
+/* server_push.c */
+/* Deliver what is queued and durable for c as far as the window allows. */
+void server_push_pump(struct server_conn *c);
+void server_push_keys_low(struct server_conn *c);
+void server_push_chaos_timer(lws_sorted_usec_list_t *sul);
+
+/* server_sync.c: the fsync thread over the log's descriptor fd. */
+struct server_sync *server_sync_start(struct lws_context *ctx, int fd, int64_t bound,
+                                      struct err *e);
+/* Ask for fsync number gen (increasing), covering envelopes up to bound. */
+void server_sync_ask(struct server_sync *y, uint64_t gen, int64_t bound);
+/* The last fsync done and its bound; returns its errno if one failed. */
+int server_sync_poll(struct server_sync *y, uint64_t *done, int64_t *bound);
+void server_sync_wait(struct server_sync *y); /* until all asked are done */
+void server_sync_stop(struct server_sync *y); /* y may be NULL */
 
 /* server_http.c: the blob endpoint on the first (HTTP) protocol. */
 int server_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
