@@ -9,6 +9,10 @@
 M=${BENCH_M:-2000}         # pipelined messages for throughput
 P=${BENCH_P:-200}          # one-at-a-time messages for latency
 Q=${BENCH_Q:-10000}        # messages queued while the receiver is offline
+RATE=${BENCH_RATE:-1000}   # fixed-rate phase: messages per second offered ...
+SECS=${BENCH_SECS:-10}     # ... for this many seconds
+PACE=$INTEG_TOP/bench/bench_pace
+[ -x "$PACE" ] || hard_error "no bench/bench_pace at $PACE (make bench/bench_pace)"
 
 # percentiles FILE: p50 p90 p99 max of a column of integers.
 percentiles()
@@ -72,7 +76,7 @@ echo "latency, one at a time ($P messages): $(percentiles "$T/paced.lat")"
 # 2. Throughput and latency under load: M requests pipelined on one rpc.
 gen_texts "load" 1 "$M" | send_requests bob 1 >"$T/load.req"
 t0=$(now_ms)
-rpc_batch alice "$T/load.req" "$T/load.rpc"
+INTEG_CMD_TIMEOUT=300 rpc_batch alice "$T/load.req" "$T/load.rpc"
 t_sent=$(now_ms) # every send answered: acked, or "sending" after the engine's wait
 wait_until 120 "bob to receive the pipelined messages" has_incoming bob alice $((1 + P + M))
 t_last=$(last_received_ms bob alice)
@@ -93,7 +97,7 @@ relay_holds_queue()
 	[ "$(relay_queue_len bob)" -ge "$Q" ]
 }
 t0=$(now_ms)
-rpc_batch alice "$T/queued.req" "$T/queued.rpc"
+INTEG_CMD_TIMEOUT=300 rpc_batch alice "$T/queued.req" "$T/queued.rpc"
 # Sends answered "sending" are still on their way: wait for all of them.
 wait_until 300 "the relay to hold $Q envelopes for bob" relay_holds_queue
 t1=$(now_ms)
@@ -111,3 +115,31 @@ echo "  engine start to empty relay queue: $((t1 - t0)) ms, $((Q * 1000 / (t1 - 
 if [ "$t_first" -gt 0 ] && [ "$t_last" -gt "$t_first" ]; then
 	echo "  first to last commit: $((t_last - t_first)) ms, $((Q * 1000 / (t_last - t_first))) msg/s"
 fi
+
+# 4. Fixed rate: RATE msg/s offered for SECS s from alice to bob by a paced
+# writer into one `sotto rpc`; latency is bob's received_ms minus alice's
+# sent_ms (one machine, one clock).
+have=$((have + Q))
+n=$((RATE * SECS))
+"$PACE" "$RATE" "$SECS" bob "rate" 1 2>"$T/pace.err" |
+	sotto_as alice rpc >"$T/rate.rpc" 2>>"$T/alice.rpc.err" ||
+	fail "the paced sotto rpc exited $?: $(tail -n 3 "$T/alice.rpc.err")"
+t_done=$(now_ms)
+wait_until 120 "bob to receive the fixed-rate messages" has_incoming bob alice $((have + n))
+t_wait=$(($(now_ms) - t_done))
+latencies bob alice "$have" >"$T/rate.lat"
+t_first=$(first_received_ms bob alice "$have")
+t_last=$(last_received_ms bob alice)
+echo "fixed rate ($RATE msg/s offered for $SECS s, one paced rpc session):"
+echo "  writer: $(cat "$T/pace.err")"
+echo "  send answers \"sending\" (relay ack later than 5 s): $(jq -s '[.[] | select(.result.message.state == "sending")] | length' "$T/rate.rpc"), errors: $(rpc_errors "$T/rate.rpc" | wc -l)"
+if [ "$t_last" -gt "$t_first" ]; then
+	got=$(((n - 1) * 1000 / (t_last - t_first)))
+	echo "  bob committed them at $got msg/s (first to last commit $((t_last - t_first)) ms)"
+	if [ "$got" -ge $((RATE * 98 / 100)) ]; then
+		echo "  offered rate sustained: yes"
+	else
+		echo "  offered rate sustained: NO ($got of $RATE msg/s)"
+	fi
+fi
+echo "  latency: $(percentiles "$T/rate.lat")"

@@ -1,6 +1,9 @@
 # The end-to-end benchmark: a script driving a real relay and real engines.
 # Never run by make check; `make bench-e2e` runs it and prints figures.
+# bench_pace writes send requests at a fixed rate for its last phase.
 EXTRA_DIST += bench/bench_e2e.sh
-bench-e2e: sotto$(EXEEXT) sotto-relay$(EXEEXT)
+noinst_PROGRAMS += bench/bench_pace
+bench_bench_pace_SOURCES = bench/bench_pace.c
+bench-e2e: sotto$(EXEEXT) sotto-relay$(EXEEXT) bench/bench_pace$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' INTEG_LIMIT=900 bash $(top_srcdir)/bench/bench_e2e.sh
 .PHONY: bench-e2e

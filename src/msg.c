@@ -40,6 +40,7 @@ msg_free(struct core *c)
 	msg_recv_free(m);
 	msg_send_free_all(m);
 	msg_methods_free(m);
+	free(m->pending);
 	free(m);
 	c->msg = NULL;
 }

@@ -17,10 +17,12 @@ struct msg_hooks;
 void msg_set_hooks(struct core *c, const struct msg_hooks *hooks);
 
 /* Store text to `to` as an outgoing message (state sending), encrypt it
- * for every device of `to` and our other devices and queue it; it goes
- * out now if connected, else on the next connect. *history_id gets the
- * message's id. ERR_UNTRUSTED when to's verified key changed (nothing
- * stored), ERR_INVALID for a bad name or text. */
+ * for every device of `to` and our other devices and queue it, all in the
+ * write batch; once that commits (on the next pass of the event loop,
+ * shared with whatever else came meanwhile) it goes out if connected, else
+ * on the next connect. *history_id gets the message's id. ERR_UNTRUSTED
+ * when to's verified key changed (nothing stored), ERR_INVALID for a bad
+ * name or text. */
 int msg_send_text(struct core *c, const char *to, const char *text, int64_t *history_id,
                   struct err *e);
 

@@ -5,7 +5,7 @@ noinst_LIBRARIES += libsottomsg.a
 libsottomsg_a_SOURCES = \
 	src/content.c src/content.h \
 	src/msg.c src/msg.h src/msg_int.h \
-	src/msg_job.c src/msg_send.c src/msg_recv.c \
+	src/msg_job.c src/msg_send.c src/msg_recv.c src/msg_batch.c \
 	src/msg_methods.c src/msg_trust.c src/msg_json.c
 libsottomsg_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SIGNAL_CFLAGS) $(SQLCIPHER_CFLAGS) \
 	$(LWS_CFLAGS)

@@ -17,10 +17,20 @@
 
 /* How long "send" waits for the relay's ack before answering "sending". */
 #define MSG_SEND_WAIT_MS 5000
-/* Receive batching: commit and ack after this many envelopes, or when the
- * loop has been quiet for MSG_BATCH_US. */
-#define MSG_BATCH_MAX 256
-#define MSG_BATCH_US 2000
+/* Receive batching: commit and ack after MSG_BATCH_MAX envelopes, when no
+ * envelope came for MSG_BATCH_IDLE_US, or MSG_BATCH_AGE_US after the
+ * batch's first. Half the relay's window (WIRE_WINDOW): while one half
+ * commits, the relay pushes the other instead of waiting for our ack. */
+#define MSG_BATCH_MAX (WIRE_WINDOW / 2)
+#define MSG_BATCH_IDLE_US 500
+#define MSG_BATCH_AGE_US 20000
+/* A batch that only holds bookkeeping (answers from the relay, attempt
+ * counts) waits this long for company. */
+#define MSG_BATCH_LAZY_US 10000
+/* Delivered receipts wait this long to go out together (one job per
+ * sender instead of one per batch: at a steady rate a batch is often one
+ * message). */
+#define MSG_RECEIPT_DELAY_US 50000
 /* Attempts at fixing a device list (409) before a send is parked. */
 #define MSG_MISMATCH_TRIES 4
 /* Rows read per query by recv / history over all conversations. */
@@ -44,9 +54,11 @@ struct msg_job {
 	/* Receipts keep their content here; a text job rebuilds it from
 	 * history. NULL: only the stored ciphertexts can be sent. */
 	struct content *content;
-	struct engine_req *req;          /* a waiting "send" call, or NULL */
-	lws_sorted_usec_list_t wait_sul; /* answer "sending" after MSG_SEND_WAIT_MS */
-	bool wait_armed;
+	struct engine_req *req; /* a waiting "send" call, or NULL */
+	/* On msg->waits until answered; answered "sending" at wait_due. */
+	bool waiting;
+	lws_usec_t wait_due;
+	struct msg_job *wait_prev, *wait_next;
 	lws_sorted_usec_list_t retry_sul; /* after 429 / 5xx */
 	bool retry_armed;
 	/* (name, device) bundles to fetch before encrypting; device 0: all.
@@ -61,6 +73,13 @@ struct msg_job {
 	char fetch_msg[256];
 	int mismatch_tries;
 	bool done;
+	/* Encrypted inside the open write batch: sent once it commits. */
+	bool wait_commit;
+	/* A new text whose "message" event goes out with that commit. */
+	bool announce;
+	/* On the kv list of messages stored but not yet encrypted. */
+	bool unsent_listed;
+	bool pending; /* on msg->pending */
 	struct msg_job *prev, *next;
 };
 
@@ -88,6 +107,14 @@ struct msg_batch_item {
 	char *failed;        /* why it could not be read (event), or NULL */
 	char from[WIRE_NAME_MAX + 1];
 	uint32_t from_device;
+};
+
+/* A conversation that received messages in the open receive batch: its
+ * last activity and unread count are updated once, before the commit. */
+struct msg_touch {
+	int64_t conversation_id;
+	int64_t at;
+	int unread;
 };
 
 /* A sender whose contact, device row and conversation are known to exist
@@ -119,15 +146,38 @@ struct msg {
 	/* Oldest first: a flush after reconnecting resends in the order the
 	 * user wrote, so the peer sees them in order. */
 	struct msg_job *jobs, *jobs_tail;
+	/* Jobs whose "send" call waits for the relay's ack, oldest (first
+	 * due) first, and one timer for the head: a timer per job costs a
+	 * walk of every timer when thousands are in flight. */
+	struct msg_job *waits, *waits_tail;
+	lws_sorted_usec_list_t waits_sul;
+	bool waits_armed;
 	struct msg_held *held;
-	/* Receive batch: one open transaction over several envelopes. */
+	/* The write batch: one open transaction shared by the envelopes
+	 * received and the messages sent (stored, encrypted, acknowledged
+	 * by the relay) since it opened; one commit, then acks and sends. */
 	struct msg_batch_item *batch;
 	size_t n_batch;
 	bool batch_open;
 	lws_sorted_usec_list_t batch_sul;
 	bool batch_armed;
+	bool batch_soon; /* a send waits: commit on the next loop pass */
+	bool flushing;   /* inside msg_recv_flush */
+	int busy;        /* msg_job_run frames on the stack */
+	/* Jobs with something to do when the batch commits (announce,
+	 * wait_commit); msg_job_free takes a job off. */
+	struct msg_job **pending;
+	size_t n_pending, cap_pending;
+	/* Delivered receipts not yet queued: peer and message id, copies. */
+	char **rcpt_peer, **rcpt_id;
+	size_t n_rcpt;
+	lws_sorted_usec_list_t rcpt_sul;
+	bool rcpt_armed;
 	struct msg_sender *senders; /* valid while the batch is open */
 	size_t n_senders;
+	struct msg_touch *touches; /* valid while the batch is open */
+	size_t n_touches;
+	lws_usec_t batch_first_us; /* when the open batch's first envelope came */
 	/* recv calls waiting for a message or their timeout. */
 	struct msg_waiter *waiters;
 	int64_t follow_cursor; /* handed to followers, not yet stored */
@@ -164,14 +214,50 @@ int msg_json_parse_since(const char *s, int64_t now_ms, int64_t *out, struct err
 /* The incoming id the sender chose, from our stored "sender/id" form. */
 const char *msg_json_peer_msg_id(const struct history_message *h);
 
+/* msg_batch.c: the write batch (msg_recv_flush commits it) */
+/* Open the write batch if it is not open and have it committed: soon (on
+ * the next pass of the loop) when something waits for the commit, else
+ * with the next pause. Writes after this join its transaction; nothing
+ * that rests on them may go to the relay before the commit. */
+int msg_batch_join(struct msg *m, bool soon, struct err *e);
+/* At the end of an entry point (a method, a relay answer, a callback):
+ * without an event loop (tests), commit the batch now. */
+void msg_batch_kick(struct msg *m);
+/* Have the batch committed delay_us after now (0: on the next pass),
+ * but never later than MSG_BATCH_AGE_US after it was first armed. */
+void msg_batch_arm(struct msg *m, lws_usec_t delay_us);
+void msg_batch_cancel(struct msg *m);
+/* The batch committed: announce the texts it stored and send what it
+ * encrypted. */
+void msg_batch_committed(struct msg *m);
+/* The batch rolled back: the sends it stored fail with why. */
+void msg_batch_dropped(struct msg *m, const struct err *why);
+/* Put job on the list msg_batch_committed / msg_batch_dropped go through
+ * (after setting announce or wait_commit); msg_batch_forget_job takes it
+ * off (msg_job_free). */
+void msg_batch_remember_job(struct msg_job *job);
+void msg_batch_forget_job(struct msg_job *job);
+/* Queue a delivered receipt for id to peer; they go out together after
+ * MSG_RECEIPT_DELAY_US (at once without a loop). */
+void msg_batch_receipt_add(struct msg *m, const char *peer, const char *id);
+/* Queue the waiting receipts as jobs now (joining the batch). */
+void msg_batch_receipts_send(struct msg *m);
+
 /* msg_job.c */
 struct msg_job *msg_job_new(struct msg *m, enum msg_job_kind kind, const char *client_id,
                             int64_t history_id, const char *to);
 struct msg_job *msg_job_find(struct msg *m, const char *client_id);
-/* Advance as far as possible now: fetch (when connected), encrypt, send. */
+/* The job of history message id, newest first (a new job is at the
+ * tail), or NULL. */
+struct msg_job *msg_job_find_history(struct msg *m, int64_t id);
+/* Advance as far as possible now: fetch (when connected), encrypt, send.
+ * Encrypting inside the open write batch defers the send to its commit;
+ * a text that cannot be encrypted yet goes on the unsent list there. */
 void msg_job_run(struct msg_job *job);
 /* Answer the waiting "send" call (fail NULL: with the message). */
 void msg_job_answer(struct msg_job *job, const struct err *fail);
+/* Take the job off msg->waits (msg_send.c keeps that list). */
+void msg_send_wait_remove(struct msg_job *job);
 /* Done: answer, unlink, free. */
 void msg_job_finish(struct msg_job *job, const struct err *fail);
 /* Failed for good: history state failed, outbox rows dropped, finish. */
@@ -203,6 +289,7 @@ void msg_send_free_all(struct msg *m);
 void msg_send_reply(struct msg_job *job, const struct wire_frame *resp, const struct err *resp_err);
 
 /* msg_recv.c */
+/* Commit the write batch; then ack, announce and send what rested on it. */
 void msg_recv_flush(struct msg *m);
 void msg_recv_free(struct msg *m);
 /* Replay held envelopes of name (after trust). */

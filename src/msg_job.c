@@ -124,11 +124,22 @@ msg_job_find(struct msg *m, const char *client_id)
 	return NULL;
 }
 
+struct msg_job *
+msg_job_find_history(struct msg *m, int64_t id)
+{
+	struct msg_job *job;
+
+	for (job = m->jobs_tail; job != NULL; job = job->prev)
+		if (job->history_id == id)
+			return job;
+	return NULL;
+}
+
 void
 msg_job_free(struct msg_job *job)
 {
-	if (job->wait_armed)
-		lws_sul_cancel(&job->wait_sul);
+	msg_batch_forget_job(job);
+	msg_send_wait_remove(job);
 	if (job->retry_armed)
 		lws_sul_cancel(&job->retry_sul);
 	free(job->to);
@@ -185,10 +196,7 @@ msg_job_answer(struct msg_job *job, const struct err *fail)
 	if (req == NULL)
 		return;
 	job->req = NULL;
-	if (job->wait_armed) {
-		lws_sul_cancel(&job->wait_sul);
-		job->wait_armed = false;
-	}
+	msg_send_wait_remove(job);
 	if (fail != NULL) {
 		msg_fail(req, fail);
 		return;
@@ -408,6 +416,16 @@ msg_job_fetched(struct core *c, int rc, const struct err *e, void *arg)
 	msg_job_run(job);
 }
 
+/* account.c's callback: msg_job_fetched, then commit what it wrote when
+ * there is no loop to do it. */
+static void
+msg_job_fetch_done(struct core *c, int rc, const struct err *e, void *arg)
+{
+	msg_job_fetched(c, rc, e, arg);
+	if (c->msg != NULL)
+		msg_batch_kick(c->msg);
+}
+
 static int
 msg_job_start_fetches(struct msg_job *job)
 {
@@ -422,7 +440,7 @@ msg_job_start_fetches(struct msg_job *job)
 	job->pending_fetches = (int)n + 1; /* held until every fetch is started */
 	for (i = 0; i < n; i++) {
 		if (account_fetch_sessions(c, job->fetch_names[i], job->fetch_devices[i],
-		                           msg_job_fetched, job, &e) < 0) {
+		                           msg_job_fetch_done, job, &e) < 0) {
 			job->pending_fetches--;
 			if (job->fetch_failed == 0) {
 				job->fetch_failed = (int)e.code;
@@ -492,10 +510,17 @@ msg_job_encrypt(struct msg_job *job, struct msg_target *t, size_t n, struct err 
 	struct outbox_item item;
 	enum e2e_type type;
 	uint32_t reg;
+	bool own;
 
 	if (msg_job_plaintexts(job, &pt_to, &len_to, &pt_self, &len_self, e) < 0)
 		return -1;
-	if (db_begin(c->db, e) < 0)
+	/* Alone it is one transaction. Inside the write batch no savepoint
+	 * (SQLCipher encrypts every page it journals): what a failure
+	 * halfway leaves is harmless, ratchet steps with their rows, each
+	 * row sent, and at worst a step with no row, which the peer skips
+	 * like a lost message. */
+	own = !job->m->batch_open;
+	if (own && db_begin(c->db, e) < 0)
 		goto fail_free;
 	for (i = 0; i < n; i++) {
 		if (t[i].has_row)
@@ -531,15 +556,21 @@ msg_job_encrypt(struct msg_job *job, struct msg_target *t, size_t n, struct err 
 		free(ct);
 		t[i].has_row = true;
 	}
-	if (job->history_id != 0 && msg_job_unsent_update(c->db, job->history_id, false, e) < 0)
+	if (job->unsent_listed && msg_job_unsent_update(c->db, job->history_id, false, e) < 0)
 		goto fail;
-	if (db_commit(c->db, e) < 0)
+	if (own && db_commit(c->db, e) < 0)
 		goto fail_free;
+	job->unsent_listed = false;
+	/* Not durable before the batch commits: send only then. */
+	job->wait_commit = job->m->batch_open;
+	if (job->wait_commit)
+		msg_batch_remember_job(job);
 	free(pt_to);
 	free(pt_self);
 	return 0;
 fail:
-	db_rollback(c->db, NULL);
+	if (own)
+		db_rollback(c->db, NULL);
 fail_free:
 	free(pt_to);
 	free(pt_self);
@@ -577,6 +608,9 @@ msg_job_transmit(struct msg_job *job, struct err *e)
 
 	if (outbox_list_client_id(c->db, job->client_id, &rows, &n, e) < 0)
 		return -1;
+	/* The attempt counters are bookkeeping: they ride on the next batch
+	 * commit instead of one commit per row. */
+	msg_batch_join(m, false, NULL);
 	memset(sends, 0, sizeof sends);
 	memset(&f, 0, sizeof f);
 	snprintf(sends[0].to, sizeof sends[0].to, "%s", job->to);
@@ -617,10 +651,36 @@ msg_job_transmit(struct msg_job *job, struct err *e)
 	return r;
 }
 
-/* Take the job as far as it can go now: find devices, fetch what is
- * missing (connected only), encrypt what is not queued, send. */
+/* A text stored but not encrypted yet: remember it across a restart. In
+ * the write batch of the history insert when it is new, so both or
+ * neither are stored. */
+static void
+msg_job_list_unsent(struct msg_job *job)
+{
+	struct err e;
+
+	if (job->kind != MSG_JOB_TEXT || job->history_id == 0 || job->unsent_listed)
+		return;
+	if (msg_job_unsent_update(job->m->c->db, job->history_id, true, &e) == 0)
+		job->unsent_listed = true;
+}
+
+static void msg_job_step(struct msg_job *job);
+
 void
 msg_job_run(struct msg_job *job)
+{
+	struct msg *m = job->m;
+
+	m->busy++;
+	msg_job_step(job);
+	m->busy--;
+}
+
+/* Take the job as far as it can go now: find devices, fetch what is
+ * missing (connected only), encrypt what is not queued, send. */
+static void
+msg_job_step(struct msg_job *job)
 {
 	struct msg *m = job->m;
 	struct core *c = m->c;
@@ -630,9 +690,9 @@ msg_job_run(struct msg_job *job)
 	bool need_encrypt = false, can_encrypt;
 	struct err e;
 
-	if (job->in_flight || c->db == NULL || c->account_name == NULL)
+	/* Encrypted in the open batch: it goes out when that commits. */
+	if (job->in_flight || job->wait_commit || c->db == NULL || c->account_name == NULL)
 		return;
-	msg_settle(m);
 	if (msg_targets_of(m, job->to, &t, &n, &e) < 0)
 		goto park;
 	if (job->kind == MSG_JOB_TEXT && strcmp(job->to, c->account_name) != 0 &&
@@ -675,13 +735,16 @@ msg_job_run(struct msg_job *job)
 			return;
 		}
 		free(t);
+		msg_job_list_unsent(job);
 		msg_job_start_fetches(job);
 		return;
 	}
 	if (need_encrypt && msg_job_encrypt(job, t, n, &e) < 0) {
 		free(t);
-		if (e.code == ERR_NOSPACE || e.code == ERR_BUSY || e.code == ERR_IO)
+		if (e.code == ERR_NOSPACE || e.code == ERR_BUSY || e.code == ERR_IO) {
+			msg_job_list_unsent(job);
 			return; /* try again later */
+		}
 		msg_job_fail(job, &e);
 		return;
 	}
@@ -691,7 +754,7 @@ msg_job_run(struct msg_job *job)
 		return;
 	}
 	free(t);
-	if (!msg_connected(m))
+	if (!msg_connected(m) || job->wait_commit)
 		return;
 	if (msg_job_transmit(job, &e) < 0 && e.code != ERR_NETWORK)
 		msg_job_fail(job, &e);
@@ -699,4 +762,5 @@ msg_job_run(struct msg_job *job)
 park:
 	free(t);
 	outbox_items_free(rows, nrows);
+	msg_job_list_unsent(job);
 }

@@ -1,9 +1,10 @@
-/* Receiving: each envelope is decrypted inside the receive batch's
- * transaction, and the decryption callback stores the message (or applies
- * the receipt) before libsignal stores the ratchet, so both commit
- * together. Acks go to the relay only after the commit; events, delivered
- * receipts and identity-change notices follow. A burst of envelopes
- * shares one transaction (a savepoint each) and one ack. */
+/* Receiving: each envelope is decrypted inside the write batch's
+ * transaction (msg_batch.c), and the decryption callback stores the
+ * message (or applies the receipt) before libsignal stores the ratchet,
+ * so both commit together. Acks go to the relay only after the commit;
+ * events, delivered receipts and identity-change notices follow. A burst
+ * of envelopes shares one transaction (a savepoint for prekey messages
+ * only), one conversation update per conversation and one ack. */
 #include "msg_int.h"
 
 #include <inttypes.h>
@@ -26,6 +27,8 @@ struct msg_recv_ctx {
 	 * once its savepoint is released. */
 	bool new_sender;
 	int64_t conversation_id;
+	/* A message went into this conversation: touched once per batch. */
+	int64_t touch_conversation, touch_at;
 };
 
 static const struct msg_sender *
@@ -54,6 +57,54 @@ msg_recv_sender_add(struct msg *m, const struct wire_envelope *env, int64_t conv
 	s->device = env->from_device;
 	s->registration_id = env->from_registration_id;
 	s->conversation_id = conv;
+}
+
+/* Count a new message in its conversation; applied by msg_recv_touch_all. */
+static void
+msg_recv_touch_add(struct msg *m, int64_t conv, int64_t at)
+{
+	struct msg_touch *t;
+	size_t i;
+
+	for (i = 0; i < m->n_touches; i++) {
+		t = &m->touches[i];
+		if (t->conversation_id == conv) {
+			t->unread++;
+			if (at > t->at)
+				t->at = at;
+			return;
+		}
+	}
+	m->touches = xreallocarray(m->touches, m->n_touches + 1, sizeof *m->touches);
+	t = &m->touches[m->n_touches++];
+	t->conversation_id = conv;
+	t->at = at;
+	t->unread = 1;
+}
+
+/* Inside the batch's transaction, before its commit. */
+static int
+msg_recv_touch_all(struct msg *m, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_touches; i++)
+		if (conversations_touch(m->c->db, m->touches[i].conversation_id, m->touches[i].at,
+		                        m->touches[i].unread, e) < 0)
+			return -1;
+	return 0;
+}
+
+/* The batch is over (committed or rolled back): forget what it knew. */
+static void
+msg_recv_batch_forget(struct msg *m)
+{
+	free(m->senders);
+	m->senders = NULL;
+	m->n_senders = 0;
+	free(m->touches);
+	m->touches = NULL;
+	m->n_touches = 0;
 }
 
 static struct msg_batch_item *
@@ -152,8 +203,10 @@ msg_recv_text(struct msg_recv_ctx *x, const struct content *ct)
 		x->conversation_id = conv;
 	}
 	h.conversation_id = conv;
-	if (history_insert_incoming(db, &h, &id, &x->e) < 0)
+	if (history_insert_incoming_untouched(db, &h, &id, &x->e) < 0)
 		goto out;
+	x->touch_conversation = conv;
+	x->touch_at = h.received_at;
 	x->item->history_id = id;
 	/* The event's message object, built now rather than read back. */
 	h.id = id;
@@ -268,34 +321,23 @@ msg_recv_hold(struct msg *m, const struct wire_envelope *env)
 static void
 msg_recv_abort(struct msg *m)
 {
+	struct err why;
 	size_t i;
 
-	if (m->batch_armed) {
-		lws_sul_cancel(&m->batch_sul);
-		m->batch_armed = false;
-	}
+	msg_batch_cancel(m);
 	if (m->batch_open) {
 		m->batch_open = false;
 		while (db_depth(m->c->db) > 0)
 			db_rollback(m->c->db, NULL);
+		err_set(&why, ERR_IO, "send: the message could not be stored; try again");
+		msg_batch_dropped(m, &why);
 	}
 	for (i = 0; i < m->n_batch; i++)
 		msg_recv_item_clear(&m->batch[i]);
 	free(m->batch);
 	m->batch = NULL;
 	m->n_batch = 0;
-	free(m->senders);
-	m->senders = NULL;
-	m->n_senders = 0;
-}
-
-static void
-msg_recv_batch_fire(lws_sorted_usec_list_t *sul)
-{
-	struct msg *m = lws_container_of(sul, struct msg, batch_sul);
-
-	m->batch_armed = false;
-	msg_recv_flush(m);
+	msg_recv_batch_forget(m);
 }
 
 void
@@ -346,6 +388,8 @@ msg_on_envelope(struct core *c, const struct wire_envelope *env)
 		x.item->ack = true;
 		if (x.new_sender)
 			msg_recv_sender_add(m, env, x.conversation_id);
+		if (x.touch_conversation != 0)
+			msg_recv_touch_add(m, x.touch_conversation, x.touch_at);
 		goto queued;
 	}
 	if (savepoint && db_depth(c->db) > 1)
@@ -409,10 +453,9 @@ queued:
 		msg_recv_flush(m);
 		return;
 	}
-	if (!m->batch_armed && lws != NULL) {
-		m->batch_armed = true;
-		lws_sul_schedule(lws, 0, &m->batch_sul, msg_recv_batch_fire, MSG_BATCH_US);
-	}
+	/* Commit once the burst pauses (each envelope pushes the commit
+	 * back), or when the batch gets old. */
+	msg_batch_arm(m, MSG_BATCH_IDLE_US);
 }
 
 static void
@@ -438,8 +481,7 @@ msg_recv_after_commit(struct msg *m, struct msg_batch_item *items, size_t n)
 {
 	struct history_message h;
 	bool sweep = false;
-	char **ids;
-	size_t i, j, k, nids;
+	size_t i, j;
 	struct err e;
 
 	for (i = 0; i < n; i++) {
@@ -482,66 +524,64 @@ msg_recv_after_commit(struct msg *m, struct msg_batch_item *items, size_t n)
 	if (sweep)
 		msg_identity_sweep(m, true);
 	msg_methods_batch_done(m);
-	/* Receipts are never answered with receipts: only texts get one. */
-	ids = xcalloc(n + 1, sizeof *ids);
-	for (i = 0; i < n; i++) {
-		if (items[i].receipt_to == NULL)
-			continue;
-		nids = 0;
-		for (k = i; k < n; k++) {
-			if (items[k].receipt_to == NULL ||
-			    strcmp(items[k].receipt_to, items[i].receipt_to))
-				continue;
-			ids[nids++] = items[k].receipt_msg_id;
-			if (k != i) {
-				free(items[k].receipt_to);
-				items[k].receipt_to = NULL;
-			}
-		}
-		msg_send_receipt(m, items[i].receipt_to, CONTENT_RECEIPT_DELIVERED, ids, nids);
-	}
-	free(ids);
+	/* Delivered receipts: only texts get one, never receipts. */
+	for (i = 0; i < n; i++)
+		if (items[i].receipt_to != NULL)
+			msg_batch_receipt_add(m, items[i].receipt_to, items[i].receipt_msg_id);
+	if (m->n_rcpt > 0 && (msg_lws(m) == NULL || m->n_rcpt >= CONTENT_IDS_MAX))
+		msg_batch_receipts_send(m);
 }
 
+/* Commit the write batch, then ack, announce and send what it holds.
+ * Whatever runs after the commit may open the next batch; without an
+ * event loop that one is committed here too. */
 void
 msg_recv_flush(struct msg *m)
 {
-	struct msg_batch_item *items = m->batch;
-	size_t n = m->n_batch, i, nack = 0;
+	struct msg_batch_item *items;
+	size_t n, i, nack;
 	uint64_t *acks;
 	struct err e;
 
-	if (m->batch_armed) {
-		lws_sul_cancel(&m->batch_sul);
-		m->batch_armed = false;
-	}
-	m->batch = NULL;
-	m->n_batch = 0;
-	free(m->senders);
-	m->senders = NULL;
-	m->n_senders = 0;
-	if (m->batch_open) {
-		m->batch_open = false;
-		if (db_commit(m->c->db, &e) < 0) {
-			/* Nothing of the batch is stored: no acks, no events. */
-			if (db_depth(m->c->db) > 0)
-				db_rollback(m->c->db, NULL);
-			for (i = 0; i < n; i++)
-				msg_recv_item_clear(&items[i]);
-			free(items);
-			return;
+	if (m->flushing)
+		return;
+	m->flushing = true;
+	do {
+		msg_batch_cancel(m);
+		items = m->batch;
+		n = m->n_batch;
+		m->batch = NULL;
+		m->n_batch = 0;
+		if (m->batch_open) {
+			m->batch_open = false;
+			if (msg_recv_touch_all(m, &e) < 0 || db_commit(m->c->db, &e) < 0) {
+				msg_recv_batch_forget(m);
+				/* Nothing of the batch is stored: no acks, no
+				 * events, and its sends fail. */
+				if (db_depth(m->c->db) > 0)
+					db_rollback(m->c->db, NULL);
+				for (i = 0; i < n; i++)
+					msg_recv_item_clear(&items[i]);
+				free(items);
+				msg_batch_dropped(m, &e);
+				break;
+			}
 		}
-	}
-	acks = xcalloc(n + 1, sizeof *acks);
-	for (i = 0; i < n; i++)
-		if (items[i].ack)
-			acks[nack++] = items[i].envelope_id;
-	msg_recv_ack(m, acks, nack);
-	free(acks);
-	msg_recv_after_commit(m, items, n);
-	for (i = 0; i < n; i++)
-		msg_recv_item_clear(&items[i]);
-	free(items);
+		msg_recv_batch_forget(m);
+		acks = xcalloc(n + 1, sizeof *acks);
+		for (i = nack = 0; i < n; i++)
+			if (items[i].ack)
+				acks[nack++] = items[i].envelope_id;
+		msg_recv_ack(m, acks, nack);
+		free(acks);
+		msg_recv_after_commit(m, items, n);
+		for (i = 0; i < n; i++)
+			msg_recv_item_clear(&items[i]);
+		free(items);
+		msg_batch_committed(m);
+	} while (m->batch_open && m->c->db != NULL && msg_lws(m) == NULL &&
+	         !(m->has_hooks && m->hooks.manual_flush));
+	m->flushing = false;
 }
 
 void
@@ -578,21 +618,23 @@ msg_recv_free(struct msg *m)
 	struct msg_held *h, *next;
 	size_t i;
 
-	if (m->batch_armed) {
-		lws_sul_cancel(&m->batch_sul);
-		m->batch_armed = false;
-	}
-	/* Flush what was decrypted so that it is not decrypted twice. */
+	/* Flush what was decrypted so that it is not decrypted twice, and
+	 * the receipts it owes (what runs after a commit may open one more
+	 * batch: receipts, attempt counts). */
 	if (m->batch_open && m->c->db != NULL)
 		msg_recv_flush(m);
+	if (m->c->db != NULL)
+		msg_batch_receipts_send(m);
+	for (i = 0; i < 3 && m->batch_open && m->c->db != NULL; i++)
+		msg_recv_flush(m);
+	msg_batch_cancel(m);
+	msg_batch_receipts_send(m); /* without a database: only frees */
 	for (i = 0; i < m->n_batch; i++)
 		msg_recv_item_clear(&m->batch[i]);
 	free(m->batch);
 	m->batch = NULL;
 	m->n_batch = 0;
-	free(m->senders);
-	m->senders = NULL;
-	m->n_senders = 0;
+	msg_recv_batch_forget(m);
 	for (h = m->held; h != NULL; h = next) {
 		next = h->next;
 		free(h->env.content);

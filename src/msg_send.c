@@ -25,6 +25,7 @@ msg_send_retry_fire(lws_sorted_usec_list_t *sul)
 
 	job->retry_armed = false;
 	msg_job_run(job);
+	msg_batch_kick(job->m);
 }
 
 static void
@@ -76,14 +77,31 @@ msg_send_mismatch(struct msg_job *job, const struct wire_response *r)
 	outbox_items_free(rows, n);
 }
 
+static void msg_send_reply_in_batch(struct msg_job *job, const struct wire_frame *resp);
+
+/* The contact's device list has this device with this registration id
+ * already: a read instead of a write for every answer. */
+static bool
+msg_send_device_known(struct msg *m, const struct outbox_item *row)
+{
+	struct contacts_device *devs = NULL;
+	size_t n = 0, i;
+	bool known = false;
+	struct err e;
+
+	if (contacts_devices(m->c->db, row->recipient, &devs, &n, &e) < 0)
+		return false;
+	for (i = 0; i < n && !known; i++)
+		known = devs[i].device_id == row->device_id &&
+		        devs[i].registration_id == row->registration_id;
+	free(devs);
+	return known;
+}
+
 void
 msg_send_reply(struct msg_job *job, const struct wire_frame *resp, const struct err *resp_err)
 {
 	struct msg *m = job->m;
-	struct outbox_item *rows = NULL;
-	const struct wire_response *r;
-	size_t n = 0, i;
-	struct err e;
 
 	job->in_flight = false;
 	if (resp == NULL) {
@@ -92,19 +110,38 @@ msg_send_reply(struct msg_job *job, const struct wire_frame *resp, const struct 
 		(void)resp_err;
 		return;
 	}
+	/* What the answer changes (rows sent, states, device lists) joins
+	 * the write batch: one commit for many answers. */
+	msg_batch_join(m, false, NULL);
+	msg_send_reply_in_batch(job, resp);
+	msg_batch_kick(m);
+}
+
+static void
+msg_send_reply_in_batch(struct msg_job *job, const struct wire_frame *resp)
+{
+	struct msg *m = job->m;
+	struct outbox_item *rows = NULL;
+	const struct wire_response *r;
+	size_t n = 0, i;
+	struct err e;
+
 	r = &resp->u.resp;
 	if (r->status == 200) {
 		if (outbox_list_client_id(m->c->db, job->client_id, &rows, &n, &e) == 0) {
 			for (i = 0; i < n; i++) {
 				outbox_mark_sent(m->c->db, rows[i].id, &e);
 				/* The relay just confirmed this device list. */
-				if (contacts_ensure(m->c->db, rows[i].recipient, &e) == 0)
+				if (!msg_send_device_known(m, &rows[i]) &&
+				    contacts_ensure(m->c->db, rows[i].recipient, &e) == 0)
 					contacts_device_set(m->c->db, rows[i].recipient,
 					                    rows[i].device_id,
 					                    rows[i].registration_id, &e);
 			}
 			outbox_items_free(rows, n);
 		}
+		if (job->unsent_listed)
+			msg_job_unsent_update(m->c->db, job->history_id, false, &e);
 		msg_job_set_state(job, HISTORY_SENT);
 		msg_job_finish(job, NULL);
 		return;
@@ -139,8 +176,12 @@ msg_send_reply(struct msg_job *job, const struct wire_frame *resp, const struct 
 
 /* --- text --- */
 
-int
-msg_send_text(struct core *c, const char *to, const char *text, int64_t *history_id, struct err *e)
+/* Store the message in the write batch and start its job, which
+ * encrypts it in the same batch; it goes to the relay once the batch
+ * commits, together with the "message" event. The job, or NULL when it
+ * is already over. */
+static struct msg_job *
+msg_send_store(struct core *c, const char *to, const char *text, int64_t *history_id, struct err *e)
 {
 	struct msg *m = c->msg;
 	struct history_message h;
@@ -148,62 +189,136 @@ msg_send_text(struct core *c, const char *to, const char *text, int64_t *history
 	struct msg_job *job;
 	int64_t conv, id;
 	bool blocked;
-	json_t *ev;
 
-	if (c->db == NULL || c->account_name == NULL)
-		return err_set(e, ERR_AUTH, "send: no account yet: register or unlock first");
-	if (to == NULL || !wire_name_valid(to))
-		return err_set(e, ERR_INVALID, "send: \"%s\" is not an account name",
-		               to != NULL ? to : "");
-	if (text == NULL || strlen(text) > CONTENT_BODY_MAX)
-		return err_set(e, ERR_TOOLARGE, "send: a message holds at most %d bytes",
-		               CONTENT_BODY_MAX);
-	msg_settle(m);
+	if (c->db == NULL || c->account_name == NULL) {
+		err_set(e, ERR_AUTH, "send: no account yet: register or unlock first");
+		return NULL;
+	}
+	if (to == NULL || !wire_name_valid(to)) {
+		err_set(e, ERR_INVALID, "send: \"%s\" is not an account name",
+		        to != NULL ? to : "");
+		return NULL;
+	}
+	if (text == NULL || strlen(text) > CONTENT_BODY_MAX) {
+		err_set(e, ERR_TOOLARGE, "send: a message holds at most %d bytes",
+		        CONTENT_BODY_MAX);
+		return NULL;
+	}
 	if (msg_untrusted(m, to, &blocked, e) < 0)
-		return -1;
-	if (blocked)
-		return err_set(e, ERR_UNTRUSTED,
-		               "send: the identity key of %s changed after you verified it; "
-		               "compare safety numbers, then run trust",
-		               to);
+		return NULL;
+	if (blocked) {
+		err_set(e, ERR_UNTRUSTED,
+		        "send: the identity key of %s changed after you verified it; "
+		        "compare safety numbers, then run trust",
+		        to);
+		return NULL;
+	}
 	msg_new_id(client_id);
 	memset(&h, 0, sizeof h);
 	h.sender_name = c->account_name;
 	h.sender_device = (int32_t)c->device_id;
 	h.client_id = client_id;
 	h.body = (char *)text;
-	if (db_begin(c->db, e) < 0)
-		return -1;
+	/* No savepoint of its own: after a failure the batch keeps at most a
+	 * contact and a conversation that were ensured, which is harmless. */
+	if (msg_batch_join(m, true, e) < 0)
+		return NULL;
 	if (contacts_ensure(c->db, to, e) < 0 || conversations_direct(c->db, to, &conv, e) < 0)
-		goto fail;
+		return NULL;
 	h.conversation_id = conv;
-	if (history_insert_outgoing(c->db, &h, &id, e) < 0 ||
-	    msg_job_unsent_update(c->db, id, true, e) < 0)
-		goto fail;
-	if (db_commit(c->db, e) < 0)
-		return -1;
+	if (history_insert_outgoing(c->db, &h, &id, e) < 0)
+		return NULL;
 	*history_id = id;
 	job = msg_job_new(m, MSG_JOB_TEXT, client_id, id, to);
-	if (history_get(c->db, id, &h, e) == 0) {
-		ev = msg_json_message(m, &h, to);
-		msg_emit(m, "message", json_pack("{s:o}", "message", ev));
-		msg_methods_new_message(m, &h);
-		history_message_clear(&h);
-	}
+	job->announce = true;
+	msg_batch_remember_job(job);
 	msg_job_run(job);
-	return 0;
-fail:
-	db_rollback(c->db, NULL);
-	return -1;
+	/* msg_job_run may have failed it (and freed it). */
+	return msg_job_find_history(m, id);
 }
 
+int
+msg_send_text(struct core *c, const char *to, const char *text, int64_t *history_id, struct err *e)
+{
+	*history_id = 0;
+	msg_send_store(c, to, text, history_id, e); /* its job runs on its own */
+	if (c->msg != NULL)
+		msg_batch_kick(c->msg);
+	return *history_id != 0 ? 0 : -1;
+}
+
+void
+msg_send_wait_remove(struct msg_job *job)
+{
+	struct msg *m = job->m;
+
+	if (!job->waiting || m == NULL)
+		return;
+	job->waiting = false;
+	if (job->wait_prev != NULL)
+		job->wait_prev->wait_next = job->wait_next;
+	else
+		m->waits = job->wait_next;
+	if (job->wait_next != NULL)
+		job->wait_next->wait_prev = job->wait_prev;
+	else
+		m->waits_tail = job->wait_prev;
+	job->wait_prev = job->wait_next = NULL;
+	/* The timer stays armed for the old head; it re-arms when it fires. */
+}
+
+static void msg_send_wait_fire(lws_sorted_usec_list_t *sul);
+
+static void
+msg_send_wait_arm(struct msg *m)
+{
+	struct lws_context *lws = msg_lws(m);
+	lws_usec_t now;
+
+	if (m->waits == NULL || lws == NULL)
+		return;
+	now = lws_now_usecs();
+	m->waits_armed = true;
+	lws_sul_schedule(lws, 0, &m->waits_sul, msg_send_wait_fire,
+	                 m->waits->wait_due > now ? m->waits->wait_due - now : 1);
+}
+
+/* Answer every call whose wait is over "sending" (queued, it goes out
+ * later), then wait for the next. */
 static void
 msg_send_wait_fire(lws_sorted_usec_list_t *sul)
 {
-	struct msg_job *job = lws_container_of(sul, struct msg_job, wait_sul);
+	struct msg *m = lws_container_of(sul, struct msg, waits_sul);
+	lws_usec_t now = lws_now_usecs();
+	struct msg_job *job;
 
-	job->wait_armed = false;
-	msg_job_answer(job, NULL); /* still "sending": queued, goes out later */
+	m->waits_armed = false;
+	while ((job = m->waits) != NULL && job->wait_due <= now) {
+		msg_send_wait_remove(job);
+		msg_job_answer(job, NULL);
+	}
+	msg_send_wait_arm(m);
+}
+
+/* Answer the job's call when the relay acks, or "sending" after
+ * MSG_SEND_WAIT_MS. Every wait is as long, so the list stays in order. */
+static void
+msg_send_wait_add(struct msg_job *job, struct engine_req *req)
+{
+	struct msg *m = job->m;
+
+	job->req = req;
+	job->waiting = true;
+	job->wait_due = lws_now_usecs() + (lws_usec_t)MSG_SEND_WAIT_MS * LWS_US_PER_MS;
+	job->wait_next = NULL;
+	job->wait_prev = m->waits_tail;
+	if (m->waits_tail != NULL)
+		m->waits_tail->wait_next = job;
+	else
+		m->waits = job;
+	m->waits_tail = job;
+	if (!m->waits_armed)
+		msg_send_wait_arm(m);
 }
 
 static void
@@ -224,22 +339,19 @@ msg_send_method(struct engine_req *req, json_t *params, void *ctx)
 		msg_fail(req, &e);
 		return;
 	}
-	if (msg_send_text(c, to, json_string_value(jtext), &id, &e) < 0) {
+	id = 0;
+	job = msg_send_store(c, to, json_string_value(jtext), &id, &e);
+	if (id == 0) {
+		msg_batch_kick(c->msg);
 		msg_fail(req, &e);
 		return;
 	}
-	/* Find the job still running (it is gone if it finished at once). */
-	for (job = c->msg->jobs; job != NULL; job = job->next)
-		if (job->history_id == id)
-			break;
 	lws = msg_lws(c->msg);
 	if (job != NULL && lws != NULL) {
-		job->req = req;
-		job->wait_armed = true;
-		lws_sul_schedule(lws, 0, &job->wait_sul, msg_send_wait_fire,
-		                 (lws_usec_t)MSG_SEND_WAIT_MS * LWS_US_PER_MS);
+		msg_send_wait_add(job, req);
 		return;
 	}
+	msg_batch_kick(c->msg);
 	if (history_get(c->db, id, &h, &e) < 0) {
 		msg_fail(req, &e);
 		return;
@@ -360,7 +472,8 @@ msg_send_load(struct msg *m)
 		}
 		if (h.client_id != NULL && msg_job_find(m, h.client_id) == NULL &&
 		    conversations_get(c->db, h.conversation_id, &conv, &e) == 0) {
-			msg_job_new(m, MSG_JOB_TEXT, h.client_id, h.id, conv.peer);
+			msg_job_new(m, MSG_JOB_TEXT, h.client_id, h.id, conv.peer)->unsent_listed =
+			    true;
 			conversations_entry_clear(&conv);
 		}
 		history_message_clear(&h);
@@ -380,6 +493,7 @@ msg_send_flush(struct msg *m)
 		job->fetch_rounds = 0;
 		msg_job_run(job);
 	}
+	msg_batch_kick(m);
 }
 
 void
@@ -399,6 +513,10 @@ msg_send_free_all(struct msg *m)
 			msg_job_free(job);
 	}
 	m->jobs = m->jobs_tail = NULL;
+	if (m->waits_armed)
+		lws_sul_cancel(&m->waits_sul);
+	m->waits_armed = false;
+	m->waits = m->waits_tail = NULL;
 }
 
 int

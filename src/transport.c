@@ -35,12 +35,11 @@ enum tp_kind {
 
 struct tp_pending {
 	struct tp_pending *next;
-	struct transport *tp;
 	uint64_t id;
 	enum tp_kind kind;
 	transport_reply_fn *cb;
 	void *arg;
-	lws_sorted_usec_list_t sul; /* its timeout */
+	lws_usec_t due; /* its timeout */
 };
 
 struct transport {
@@ -66,7 +65,14 @@ struct transport {
 	unsigned attempt; /* failed attempts since the last successful auth */
 	uint64_t next_id;
 	struct tp_out *out_head, **out_tail;
-	struct tp_pending *pending;
+	/* Requests in flight, oldest first: answers mostly come in order, so
+	 * finding one is cheap, and one timer (for the earliest timeout)
+	 * serves them all (a timer each costs a walk of every timer when
+	 * thousands are in flight). */
+	struct tp_pending *pending, **pending_tail;
+	lws_sorted_usec_list_t pending_sul;
+	bool pending_armed;
+	lws_usec_t pending_due;
 	unsigned char *rx;
 	size_t rx_len, rx_cap;
 	int close_code; /* from the relay's close frame, 0 when none */
@@ -126,10 +132,25 @@ tp_pending_take(struct transport *tp, uint64_t id)
 	for (pp = &tp->pending; (p = *pp) != NULL; pp = &p->next)
 		if (p->id == id) {
 			*pp = p->next;
-			lws_sul_cancel(&p->sul);
+			if (tp->pending_tail == &p->next)
+				tp->pending_tail = pp;
 			return p;
 		}
 	return NULL;
+}
+
+/* Detach the whole list (oldest first); the timer goes with it. */
+static struct tp_pending *
+tp_pending_take_all(struct transport *tp)
+{
+	struct tp_pending *all = tp->pending;
+
+	tp->pending = NULL;
+	tp->pending_tail = &tp->pending;
+	if (tp->pending_armed)
+		lws_sul_cancel(&tp->pending_sul);
+	tp->pending_armed = false;
+	return all;
 }
 
 static void tp_pending_done(struct transport *tp, struct tp_pending *p,
@@ -140,12 +161,12 @@ static void
 tp_fail_pending(struct transport *tp, const char *why)
 {
 	struct err e = {0};
-	struct tp_pending *p;
+	struct tp_pending *p, *all;
 
 	err_set(&e, ERR_NETWORK, "%s", why);
-	while ((p = tp->pending) != NULL) {
-		tp->pending = p->next;
-		lws_sul_cancel(&p->sul);
+	all = tp_pending_take_all(tp);
+	while ((p = all) != NULL) {
+		all = p->next;
 		tp_pending_done(tp, p, NULL, &e);
 	}
 }
@@ -214,19 +235,54 @@ tp_down_msg(struct transport *tp, enum transport_state next, enum err_code code,
 	tp_down(tp, next, &e);
 }
 
+static void tp_pending_timeout(lws_sorted_usec_list_t *sul);
+
+/* Arm the timer for due unless it fires earlier already. */
+static void
+tp_pending_arm(struct transport *tp, lws_usec_t due)
+{
+	lws_usec_t now = lws_now_usecs();
+
+	if (tp->pending_armed && tp->pending_due <= due)
+		return;
+	tp->pending_armed = true;
+	tp->pending_due = due;
+	lws_sul_schedule(tp->lws, 0, &tp->pending_sul, tp_pending_timeout,
+	                 due > now ? due - now : 1);
+}
+
+/* Fail the requests whose time is up, then wait for the next. */
 static void
 tp_pending_timeout(lws_sorted_usec_list_t *sul)
 {
-	struct tp_pending *p = lws_container_of(sul, struct tp_pending, sul);
-	struct transport *tp = p->tp;
+	struct transport *tp = lws_container_of(sul, struct transport, pending_sul);
+	struct tp_pending **pp, *p, *expired = NULL, **etail = &expired;
+	lws_usec_t now = lws_now_usecs(), next = 0;
 	struct err e = {0};
 
-	p = tp_pending_take(tp, p->id);
-	if (p == NULL)
-		return;
-	err_set(&e, ERR_NETWORK, "the relay did not answer %s",
-	        p->kind == TP_PING ? "a ping" : "in time");
-	tp_pending_done(tp, p, NULL, &e);
+	tp->pending_armed = false;
+	for (pp = &tp->pending; (p = *pp) != NULL;) {
+		if (p->due > now) {
+			if (next == 0 || p->due < next)
+				next = p->due;
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		p->next = NULL;
+		*etail = p;
+		etail = &p->next;
+	}
+	tp->pending_tail = pp;
+	if (next != 0)
+		tp_pending_arm(tp, next);
+	/* Their callbacks may send more, or drop the link (a ping). */
+	while ((p = expired) != NULL) {
+		expired = p->next;
+		err_set(&e, ERR_NETWORK, "the relay did not answer %s",
+		        p->kind == TP_PING ? "a ping" : "in time");
+		tp_pending_done(tp, p, NULL, &e);
+	}
 }
 
 /* Build, queue and remember a request. */
@@ -246,14 +302,14 @@ tp_send_request(struct transport *tp, struct wire_frame *req, enum tp_kind kind,
 	tp_enqueue(tp, text, len);
 	wipe_free(text, len);
 	p = xcalloc(1, sizeof *p);
-	p->tp = tp;
 	p->id = req->id;
 	p->kind = kind;
 	p->cb = cb;
 	p->arg = arg;
-	p->next = tp->pending;
-	tp->pending = p;
-	lws_sul_schedule(tp->lws, 0, &p->sul, tp_pending_timeout, (lws_usec_t)timeout_ms * 1000);
+	p->due = lws_now_usecs() + (lws_usec_t)timeout_ms * 1000;
+	*tp->pending_tail = p;
+	tp->pending_tail = &p->next;
+	tp_pending_arm(tp, p->due);
 	return 0;
 }
 
@@ -666,6 +722,7 @@ transport_new(struct lws_context *lws, const struct transport_config *cfg,
 		       NULL;
 	tp = xcalloc(1, sizeof *tp);
 	tp->out_tail = &tp->out_head;
+	tp->pending_tail = &tp->pending;
 	if (transport_url_parse(cfg->url, &tp->url, e) < 0) {
 		free(tp);
 		return NULL;
@@ -713,7 +770,7 @@ void
 transport_free(struct transport *tp)
 {
 	struct err e = {0};
-	struct tp_pending *p;
+	struct tp_pending *p, *all;
 
 	if (tp == NULL)
 		return;
@@ -728,9 +785,9 @@ transport_free(struct transport *tp)
 	tp->state = TRANSPORT_OFFLINE;
 	tp_out_clear(tp);
 	err_set(&e, ERR_NETWORK, "the relay connection was closed");
-	while ((p = tp->pending) != NULL) {
-		tp->pending = p->next;
-		lws_sul_cancel(&p->sul);
+	all = tp_pending_take_all(tp);
+	while ((p = all) != NULL) {
+		all = p->next;
 		if (p->kind == TP_USER)
 			p->cb(p->arg, NULL, &e);
 		free(p);

@@ -30,8 +30,8 @@ history_bind_time(sqlite3_stmt *st, int idx, int64_t t)
 
 static int
 history_insert(struct db *db, const struct history_message *m, enum history_direction dir,
-               enum history_state state, int64_t sent_at, int64_t received_at, int64_t *id,
-               struct err *e)
+               enum history_state state, int64_t sent_at, int64_t received_at, bool touch,
+               int64_t *id, struct err *e)
 {
 	sqlite3_stmt *st;
 	int64_t at = dir == HISTORY_IN ? received_at : sent_at;
@@ -78,7 +78,8 @@ history_insert(struct db *db, const struct history_message *m, enum history_dire
 	}
 	sqlite3_reset(st);
 	*id = db_last_rowid(db);
-	if (conversations_touch(db, m->conversation_id, at, dir == HISTORY_IN ? 1 : 0, e) != 0)
+	if (touch &&
+	    conversations_touch(db, m->conversation_id, at, dir == HISTORY_IN ? 1 : 0, e) != 0)
 		goto fail;
 	return own ? db_commit(db, e) : 0;
 fail:
@@ -93,7 +94,17 @@ history_insert_incoming(struct db *db, const struct history_message *m, int64_t 
 	if (m->relay_id == NULL)
 		return err_set(e, ERR_INVALID, "an incoming message needs its relay id");
 	return history_insert(db, m, HISTORY_IN, HISTORY_RECEIVED, m->sent_at,
-	                      m->received_at ? m->received_at : db_now_ms(db), id, e);
+	                      m->received_at ? m->received_at : db_now_ms(db), true, id, e);
+}
+
+int
+history_insert_incoming_untouched(struct db *db, const struct history_message *m, int64_t *id,
+                                  struct err *e)
+{
+	if (m->relay_id == NULL)
+		return err_set(e, ERR_INVALID, "an incoming message needs a relay id");
+	return history_insert(db, m, HISTORY_IN, HISTORY_RECEIVED, m->sent_at,
+	                      m->received_at ? m->received_at : db_now_ms(db), false, id, e);
 }
 
 int
@@ -102,7 +113,7 @@ history_insert_outgoing(struct db *db, const struct history_message *m, int64_t 
 	if (m->client_id == NULL)
 		return err_set(e, ERR_INVALID, "an outgoing message needs a client id");
 	return history_insert(db, m, HISTORY_OUT, HISTORY_SENDING,
-	                      m->sent_at ? m->sent_at : db_now_ms(db), m->received_at, id, e);
+	                      m->sent_at ? m->sent_at : db_now_ms(db), m->received_at, true, id, e);
 }
 
 static void
@@ -472,11 +483,12 @@ history_mark_read(struct db *db, int64_t conversation, int64_t up_to_id, size_t 
 	if (rc == 0) {
 		/* Bounded like the receipts: one open must not rewrite every
 		 * page of a 100k-message history in one transaction. */
-		st = db_prepare(db,
-		                "UPDATE messages SET state = ? WHERE id IN (SELECT id FROM messages"
-		                " WHERE conversation_id = ? AND id <= ? AND direction = ? AND state = ?"
-		                " ORDER BY id DESC LIMIT ?)",
-		                e);
+		st = db_prepare(
+		    db,
+		    "UPDATE messages SET state = ? WHERE id IN (SELECT id FROM messages"
+		    " WHERE conversation_id = ? AND id <= ? AND direction = ? AND state = ?"
+		    " ORDER BY id DESC LIMIT ?)",
+		    e);
 		if (st == NULL)
 			rc = -1;
 	}

@@ -109,6 +109,43 @@ test_history_redelivered_relay_id_is_duplicate_and_changes_nothing(void **state)
 }
 
 static void
+test_history_untouched_insert_leaves_the_conversation_to_the_caller(void **state)
+{
+	struct fixture *f = *state;
+	struct history_message m = {0}, got;
+	struct conversations_entry c;
+	int64_t conv = bob(f->db), id, before_unread, before_activity;
+	struct err e;
+
+	assert_int_equal(conversations_get(f->db, conv, &c, &e), 0);
+	before_unread = c.unread;
+	before_activity = c.last_activity;
+	conversations_entry_clear(&c);
+	m.conversation_id = conv;
+	m.sender_name = "bob";
+	m.sender_device = 1;
+	m.relay_id = "relay-untouched";
+	m.body = "batched";
+	m.received_at = before_activity + 5000;
+	assert_int_equal(history_insert_incoming_untouched(f->db, &m, &id, &e), 0);
+	assert_int_equal(history_get(f->db, id, &got, &e), 0);
+	assert_string_equal(got.body, "batched");
+	assert_int_equal(got.state, HISTORY_RECEIVED);
+	history_message_clear(&got);
+	assert_int_equal(conversations_get(f->db, conv, &c, &e), 0);
+	assert_int_equal(c.unread, before_unread);
+	assert_int_equal(c.last_activity, before_activity);
+	conversations_entry_clear(&c);
+	/* Still deduplicated by relay id, and a relay id is required. */
+	assert_int_equal(history_insert_incoming_untouched(f->db, &m, &id, &e), -1);
+	assert_int_equal(e.code, ERR_DUPLICATE);
+	m.relay_id = NULL;
+	assert_int_equal(history_insert_incoming_untouched(f->db, &m, &id, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID);
+	assert_int_equal(db_depth(f->db), 0);
+}
+
+static void
 test_history_outgoing_client_id_is_unique(void **state)
 {
 	struct fixture *f = *state;
@@ -383,6 +420,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_history_incoming_is_stored_and_counted_unread),
 	    cmocka_unit_test(test_history_redelivered_relay_id_is_duplicate_and_changes_nothing),
+	    cmocka_unit_test(test_history_untouched_insert_leaves_the_conversation_to_the_caller),
 	    cmocka_unit_test(test_history_outgoing_client_id_is_unique),
 	    cmocka_unit_test(test_history_rejects_unknown_conversation_and_missing_ids),
 	    cmocka_unit_test(test_history_state_only_moves_forward),

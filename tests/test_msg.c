@@ -11,6 +11,7 @@
 
 #include "crypto/e2e.h"
 #include "store/contacts.h"
+#include "store/conversations.h"
 #include "store/history.h"
 #include "store/idstore.h"
 #include "store/outbox.h"
@@ -474,15 +475,19 @@ test_msg_lost_session_is_repaired_once(void **state)
 static void
 test_msg_batch_acks_only_after_commit(void **state)
 {
+	const size_t total = 40 + MSG_BATCH_MAX + 20;
+	struct conversations_entry conv;
 	struct h_party alice, bob;
 	struct msg_hooks hooks;
+	int64_t conv_id;
 	size_t i, k;
 	char text[32];
+	struct err e;
 
 	h_party_new(&alice, "alice", 1);
 	h_party_new(&bob, "bob", 1);
 	h_set_online(&bob, false);
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < total; i++) {
 		snprintf(text, sizeof text, "message %zu", i);
 		h_send(&alice, "bob", text);
 	}
@@ -503,20 +508,75 @@ test_msg_batch_acks_only_after_commit(void **state)
 	assert_int_equal(bob.n_acks, 40);
 	assert_int_equal(h_history_count(&bob, "alice"), 40);
 	/* A full batch commits by itself. */
-	for (k = 40; k < 300; k++) {
+	for (k = 40; k < total; k++) {
 		h_relay.env[k].delivered = true;
 		msg_on_envelope(&bob.c, &h_relay.env[k].env);
 	}
 	assert_int_equal(bob.n_acks, 40 + MSG_BATCH_MAX);
 	msg_flush(&bob.c);
-	assert_int_equal(bob.n_acks, 300);
-	assert_int_equal(h_history_count(&bob, "alice"), 300);
+	assert_int_equal(bob.n_acks, total);
+	assert_int_equal(h_history_count(&bob, "alice"), total);
+	/* The conversation is touched once per batch, yet counts every
+	 * message unread. */
+	assert_int_equal(conversations_find(bob.c.db, CONVERSATIONS_DIRECT, "alice", &conv_id, &e),
+	                 0);
+	assert_int_equal(conversations_get(bob.c.db, conv_id, &conv, &e), 0);
+	assert_int_equal(conv.unread, total);
+	assert_true(conv.last_activity > 0);
+	conversations_entry_clear(&conv);
 	/* One delivered receipt per batch and sender, not one per message. */
 	assert_true(h_outbox_pending(&bob) <= 3);
 	h_set_online(&bob, true);
 	h_reconnect(&bob);
 	h_pump();
 	assert_int_equal(h_outbox_pending(&bob), 0);
+	h_party_free(&alice);
+	h_party_free(&bob);
+}
+
+static void
+test_msg_sends_share_one_commit_and_go_out_only_after_it(void **state)
+{
+	struct h_party alice, bob;
+	struct msg_hooks hooks;
+	struct history_message h;
+	int64_t ids[5];
+	size_t base, events, i;
+	char text[32];
+
+	h_party_new(&alice, "alice", 1);
+	h_party_new(&bob, "bob", 1);
+	h_send(&alice, "bob", "first");
+	h_pump();
+	/* As in the engine, where the loop commits on its next pass. */
+	hooks = alice.c.msg->hooks;
+	hooks.manual_flush = true;
+	msg_set_hooks(&alice.c, &hooks);
+	base = h_relay.nreq;
+	events = h_count_events(&alice, "message");
+	for (i = 0; i < 5; i++) {
+		snprintf(text, sizeof text, "grouped %zu", i);
+		ids[i] = h_send(&alice, "bob", text);
+	}
+	/* Stored and encrypted in one open transaction: each message has its
+	 * own queued ciphertext, none is on the wire or announced yet. */
+	assert_true(alice.c.msg->batch_open);
+	assert_int_equal(db_depth(alice.c.db), 1);
+	assert_int_equal(h_outbox_pending(&alice), 5);
+	assert_int_equal(h_relay.nreq, base);
+	assert_int_equal(h_count_events(&alice, "message"), events);
+	msg_flush(&alice.c);
+	assert_int_equal(h_relay.nreq, base + 5);
+	assert_int_equal(h_count_events(&alice, "message"), events + 5);
+	h_pump();
+	msg_flush(&alice.c);
+	assert_int_equal(h_outbox_pending(&alice), 0);
+	for (i = 0; i < 5; i++) {
+		h_get(&alice, ids[i], &h);
+		assert_true(h.state == HISTORY_SENT || h.state == HISTORY_DELIVERED);
+		history_message_clear(&h);
+	}
+	assert_int_equal(h_history_count(&bob, "alice"), 6);
 	h_party_free(&alice);
 	h_party_free(&bob);
 }
@@ -579,6 +639,8 @@ main(void)
 	                                    h_teardown),
 	    cmocka_unit_test_setup_teardown(test_msg_batch_acks_only_after_commit, h_setup,
 	                                    h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_msg_sends_share_one_commit_and_go_out_only_after_it, h_setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(test_msg_unknown_account_fails_the_send, h_setup,
 	                                    h_teardown),
 	};

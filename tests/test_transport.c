@@ -685,6 +685,97 @@ test_free_fails_pending_requests_once(void **state)
 	relay_fixture_acct_free(&a);
 }
 
+#define TP_MANY 300
+
+struct replies {
+	struct reply r[TP_MANY];
+	size_t n;
+};
+
+static int
+all_replied(void *arg)
+{
+	struct replies *rs = arg;
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].done == 0)
+			return 0;
+	return 1;
+}
+
+static void
+test_many_requests_are_answered_once_and_silence_times_them_out(void **state)
+{
+	static struct replies rs;
+	struct transport_config cfg = {0};
+	struct relay_fixture_acct a;
+	struct seen s = {0};
+	struct wire_frame req;
+	struct transport *tp;
+	struct err e = {0};
+	char *url, *data = xasprintf("%s/many", tmp_root);
+	int64_t t0, took;
+	size_t i;
+	(void)state;
+
+	relay_fixture_start(&own, data, NULL, NULL);
+	make_account(own.port, &a, "tp.many");
+	url = url_of(own.port);
+	cfg.url = url;
+	cfg.account = a.name;
+	cfg.device = a.device;
+	memcpy(cfg.secret, a.secret, WIRE_SECRET_LEN);
+	/* Requests time out long before the keep-alive notices anything. */
+	cfg.keepalive_ms = 30000;
+	cfg.request_timeout_ms = 300;
+	tp = transport_new(lws, &cfg, &hooks, &s, &e);
+	assert_non_null(tp);
+	assert_true(run_until_fn(is_connected, &s, WAIT_MS));
+	/* Hundreds in flight at once: each callback runs exactly once. */
+	memset(&rs, 0, sizeof rs);
+	rs.n = TP_MANY;
+	for (i = 0; i < TP_MANY; i++) {
+		memset(&req, 0, sizeof req);
+		req.type = WIRE_T_PING;
+		assert_int_equal(transport_request(tp, &req, on_reply, &rs.r[i], &e), 0);
+	}
+	assert_true(run_until_fn(all_replied, &rs, WAIT_MS));
+	run_for(50);
+	for (i = 0; i < TP_MANY; i++) {
+		assert_int_equal(rs.r[i].done, 1);
+		assert_true(rs.r[i].status > 0);
+	}
+	/* A relay that stops answering: each request fails on its own
+	 * timeout, staggered as they were sent. */
+	kill(own.pid, SIGSTOP);
+	memset(&rs, 0, sizeof rs);
+	rs.n = 3;
+	t0 = relay_fixture_now_ms();
+	for (i = 0; i < rs.n; i++) {
+		memset(&req, 0, sizeof req);
+		req.type = WIRE_T_PING;
+		assert_int_equal(transport_request(tp, &req, on_reply, &rs.r[i], &e), 0);
+		run_for(100);
+	}
+	assert_true(run_until_fn(all_replied, &rs, WAIT_MS));
+	took = relay_fixture_now_ms() - t0;
+	assert_true(took >= 500 && took < 3000);
+	for (i = 0; i < rs.n; i++) {
+		assert_int_equal(rs.r[i].done, 1);
+		assert_int_equal(rs.r[i].status, -1);
+		assert_int_equal(rs.r[i].e.code, ERR_NETWORK);
+		assert_non_null(strstr(rs.r[i].e.msg, "in time"));
+	}
+	assert_int_equal(s.state, TRANSPORT_CONNECTED);
+	kill(own.pid, SIGCONT);
+	transport_free(tp);
+	relay_fixture_kill9(&own);
+	relay_fixture_acct_free(&a);
+	free(url);
+	free(data);
+}
+
 /* A self-signed certificate for localhost, written as PEM files; its
  * SHA-256 over the DER encoding goes to pin. */
 static void
@@ -835,6 +926,7 @@ main(void)
 	    cmocka_unit_test(test_wrong_secret_fails_auth_for_good),
 	    cmocka_unit_test(test_registration_mode_registers_or_reports_taken_name),
 	    cmocka_unit_test(test_free_fails_pending_requests_once),
+	    cmocka_unit_test(test_many_requests_are_answered_once_and_silence_times_them_out),
 	    cmocka_unit_test(test_tls_needs_a_trusted_or_pinned_certificate),
 	};
 

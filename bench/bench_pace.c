@@ -1,0 +1,102 @@
+/* bench_pace: a paced JSON-RPC writer for bench_e2e.sh's fixed-rate phase.
+ * It writes "send" requests to standard output (piped into `sotto rpc`)
+ * at a steady rate on absolute deadlines, so a slow reader or a late
+ * wake-up shows up as lag instead of silently lowering the offered rate.
+ * Usage: bench_pace RATE SECONDS TO PREFIX FIRST_ID
+ * On standard error: the rate it achieved and how late writes were. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int64_t
+bench_pace_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+bench_pace_write(const char *buf, size_t len)
+{
+	ssize_t r;
+
+	while (len > 0) {
+		r = write(STDOUT_FILENO, buf, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		buf += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static int
+bench_pace_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char **argv)
+{
+	long rate, seconds, n, i, first_id;
+	int64_t start, due, now, *late;
+	struct timespec ts;
+	char line[512];
+	int len;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: bench_pace RATE SECONDS TO PREFIX FIRST_ID\n");
+		return 2;
+	}
+	rate = strtol(argv[1], NULL, 10);
+	seconds = strtol(argv[2], NULL, 10);
+	first_id = strtol(argv[5], NULL, 10);
+	if (rate <= 0 || seconds <= 0 || rate * seconds > 10000000) {
+		fprintf(stderr, "bench_pace: bad rate or duration\n");
+		return 2;
+	}
+	n = rate * seconds;
+	late = calloc((size_t)n, sizeof *late);
+	if (late == NULL)
+		return 1;
+	start = bench_pace_now_ns();
+	for (i = 0; i < n; i++) {
+		due = start + i * (1000000000 / rate);
+		ts.tv_sec = (time_t)(due / 1000000000);
+		ts.tv_nsec = (long)(due % 1000000000);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		len = snprintf(line, sizeof line,
+		               "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"send\","
+		               "\"params\":{\"to\":\"%s\",\"text\":\"%s %06ld\"}}\n",
+		               first_id + i, argv[3], argv[4], i + 1);
+		if (len < 0 || (size_t)len >= sizeof line ||
+		    bench_pace_write(line, (size_t)len) < 0) {
+			fprintf(stderr, "bench_pace: write failed after %ld requests\n", i);
+			free(late);
+			return 1;
+		}
+		now = bench_pace_now_ns();
+		late[i] = now - due;
+	}
+	now = bench_pace_now_ns();
+	qsort(late, (size_t)n, sizeof *late, bench_pace_cmp);
+	fprintf(stderr,
+	        "offered %ld msg/s for %ld s: wrote %ld requests in %" PRId64
+	        " ms (%.0f msg/s); write lag p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+	        rate, seconds, n, (now - start) / 1000000, (double)n * 1e9 / (double)(now - start),
+	        late[n / 2] / 1e6, late[n * 99 / 100] / 1e6, late[n - 1] / 1e6);
+	free(late);
+	return 0;
+}
