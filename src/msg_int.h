@@ -80,6 +80,10 @@ struct msg_job {
 	/* On the kv list of messages stored but not yet encrypted. */
 	bool unsent_listed;
 	bool pending; /* on msg->pending */
+	/* Its ciphertexts are in the outbox (or it needs none): newer jobs
+	 * to the same peer may encrypt now. */
+	bool queued;
+	bool behind; /* it found an older job to its peer unqueued */
 	struct msg_job *prev, *next;
 };
 
@@ -164,6 +168,9 @@ struct msg {
 	bool batch_soon; /* a send waits: commit on the next loop pass */
 	bool flushing;   /* inside msg_recv_flush */
 	int busy;        /* msg_job_run frames on the stack */
+	bool kicking;    /* inside msg_job_kick: it runs the queue itself */
+	bool moved;      /* a job got queued or went away since last cleared */
+	size_t n_behind; /* jobs with behind set */
 	/* Jobs with something to do when the batch commits (announce,
 	 * wait_commit); msg_job_free takes a job off. */
 	struct msg_job **pending;
@@ -260,6 +267,8 @@ void msg_job_answer(struct msg_job *job, const struct err *fail);
 void msg_send_wait_remove(struct msg_job *job);
 /* Done: answer, unlink, free. */
 void msg_job_finish(struct msg_job *job, const struct err *fail);
+/* Jobs to `to` that waited for an older one to encrypt: run them in order. */
+void msg_job_kick(struct msg *m, const char *to);
 /* Failed for good: history state failed, outbox rows dropped, finish. */
 void msg_job_fail(struct msg_job *job, const struct err *why);
 void msg_job_set_state(struct msg_job *job, enum history_state state);

@@ -138,6 +138,11 @@ msg_job_find_history(struct msg *m, int64_t id)
 void
 msg_job_free(struct msg_job *job)
 {
+	if (job->m != NULL) {
+		job->m->moved = true;
+		if (job->behind)
+			job->m->n_behind--;
+	}
 	msg_batch_forget_job(job);
 	msg_send_wait_remove(job);
 	if (job->retry_armed)
@@ -205,13 +210,21 @@ msg_job_answer(struct msg_job *job, const struct err *fail)
 	engine_req_reply(req, json_pack("{s:o}", "message", msg != NULL ? msg : json_null()));
 }
 
-/* The job is over (sent, or failed for good): drop it. */
+/* The job is over (sent, or failed for good): drop it. Newer messages to
+ * the same peer that waited for it to encrypt go on. */
 void
 msg_job_finish(struct msg_job *job, const struct err *fail)
 {
+	struct msg *m = job->m;
+	bool queued = job->queued;
+	char *to = xstrdup(job->to);
+
 	msg_job_answer(job, fail);
 	msg_job_unlink(job);
 	msg_job_free(job);
+	if (m != NULL && !queued)
+		msg_job_kick(m, to);
+	free(to);
 }
 
 void
@@ -667,6 +680,52 @@ msg_job_list_unsent(struct msg_job *job)
 
 static void msg_job_step(struct msg_job *job);
 
+/* Messages to one peer are encrypted in the order they were written, so
+ * the relay queues them, and the peer shows them, in that order; and a
+ * burst to a new contact fetches its keys once, for the first message,
+ * not once per message. True while an older job to the same peer has
+ * not queued its ciphertexts. Jobs get queued only in that order, so the
+ * nearest older one to the peer says it for all of them. */
+static bool
+msg_job_behind(const struct msg_job *job)
+{
+	const struct msg_job *o;
+
+	for (o = job->prev; o != NULL; o = o->prev)
+		if (strcmp(o->to, job->to) == 0)
+			return !o->queued;
+	return false;
+}
+
+/* Run the jobs to `to` that waited behind an older one, oldest first, as
+ * long as each gets queued or goes away. The list is searched afresh
+ * each time: running a job may free jobs (its own, or others through a
+ * commit), so no pointer into it is kept across a run. Only jobs that
+ * found themselves behind are looked for, so a peer nobody waits for
+ * costs nothing here. */
+void
+msg_job_kick(struct msg *m, const char *to)
+{
+	struct msg_job *job;
+
+	/* An outer kick is already walking the list. */
+	if (m->kicking || m->n_behind == 0)
+		return;
+	m->kicking = true;
+	for (;;) {
+		for (job = m->jobs; job != NULL; job = job->next)
+			if (!job->queued && strcmp(job->to, to) == 0)
+				break;
+		if (job == NULL || !job->behind)
+			break;
+		m->moved = false;
+		msg_job_run(job);
+		if (!m->moved)
+			break; /* it waits for keys, the relay or a commit */
+	}
+	m->kicking = false;
+}
+
 void
 msg_job_run(struct msg_job *job)
 {
@@ -688,11 +747,23 @@ msg_job_step(struct msg_job *job)
 	struct outbox_item *rows = NULL;
 	size_t n = 0, nrows = 0, i, j;
 	bool need_encrypt = false, can_encrypt;
+	char *kick_to = NULL;
 	struct err e;
 
 	/* Encrypted in the open batch: it goes out when that commits. */
 	if (job->in_flight || job->wait_commit || c->db == NULL || c->account_name == NULL)
 		return;
+	if (!job->queued && msg_job_behind(job)) {
+		if (!job->behind) {
+			job->behind = true;
+			m->n_behind++;
+		}
+		return;
+	}
+	if (job->behind) {
+		job->behind = false;
+		m->n_behind--;
+	}
 	if (msg_targets_of(m, job->to, &t, &n, &e) < 0)
 		goto park;
 	if (job->kind == MSG_JOB_TEXT && strcmp(job->to, c->account_name) != 0 &&
@@ -748,16 +819,28 @@ msg_job_step(struct msg_job *job)
 		msg_job_fail(job, &e);
 		return;
 	}
+	/* Newer messages to the peer waiting for this one may follow, once
+	 * this one is on its way (sent after it, they queue after it). */
+	if (!job->queued) {
+		job->queued = true;
+		m->moved = true;
+		if (m->n_behind > 0 && !m->kicking)
+			kick_to = xstrdup(job->to);
+	}
 	if (!msg_targets_have(t, n, job->to) && job->kind == MSG_JOB_RECEIPT) {
 		free(t);
-		msg_job_finish(job, NULL); /* nobody to tell */
-		return;
+		msg_job_finish(job, NULL); /* nobody to tell; may free job */
+		goto out;
 	}
 	free(t);
-	if (!msg_connected(m) || job->wait_commit)
-		return;
-	if (msg_job_transmit(job, &e) < 0 && e.code != ERR_NETWORK)
+	if (msg_connected(m) && !job->wait_commit && msg_job_transmit(job, &e) < 0 &&
+	    e.code != ERR_NETWORK)
 		msg_job_fail(job, &e);
+out:
+	if (kick_to != NULL) {
+		msg_job_kick(m, kick_to);
+		free(kick_to);
+	}
 	return;
 park:
 	free(t);

@@ -1,7 +1,10 @@
 #!/bin/bash
-# Bob's engine is not running while alice sends 500 messages; when it
+# Bob's engine is not running while alice sends 500 messages, in one
+# pipelined burst to a contact she has no session with yet; when it
 # starts it catches up: all 500 in order, exactly once, and `sotto recv`
-# returns each of them once.
+# returns each of them once. The burst builds one session from one
+# prekey bundle (messages to a peer are encrypted in the order written:
+# they once each fetched a bundle and arrived newest first).
 . "$(dirname "$0")/lib.sh"
 
 N=${INTEG_N:-500}
@@ -14,14 +17,16 @@ wait_until 20 "bob's engine to exit after registering" engine_gone bob
 engine_start alice
 
 gen_texts "alice>bob" 1 "$N" >"$T/alice.sent"
-tail -n +2 "$T/alice.sent" | send_requests bob 1 >"$T/alice.req"
-note "alice sends $N to offline bob"
-# The first one alone: it builds the session from bob's prekey bundle.
-# (A pipelined burst to a contact without a session fetches a bundle per
-# message and stalls at the relay's fetch rate limit: see the report.)
-head -n 1 "$T/alice.sent" | send_oneshot alice bob
+send_requests bob 1 <"$T/alice.sent" >"$T/alice.req"
+prekeys_before=$(relay_sql "SELECT count(*) FROM prekeys WHERE account =
+	(SELECT id FROM accounts WHERE name = 'bob');")
+note "alice sends $N to offline bob in one burst, with no session yet"
 rpc_batch alice "$T/alice.req" "$T/alice.rpc"
-rpc_check_sent "$T/alice.rpc" $((N - 1))
+rpc_check_sent "$T/alice.rpc" "$N"
+prekeys_after=$(relay_sql "SELECT count(*) FROM prekeys WHERE account =
+	(SELECT id FROM accounts WHERE name = 'bob');")
+[ $((prekeys_before - prekeys_after)) -eq 1 ] ||
+	fail "the burst took $((prekeys_before - prekeys_after)) of bob's one-time prekeys, not 1"
 relay_holds()
 {
 	[ "$(relay_queue_len bob)" -ge "$N" ]
