@@ -8,17 +8,8 @@
 # Every wait polls the screen with a deadline.
 set -u
 
-SOTTO=${top_builddir:-.}/sotto
-RELAY=${top_builddir:-.}/sotto-relay
-UI=$SOTTO
-[ -x "$SOTTO" ] || { echo "ui_add: no binary at $SOTTO" >&2; exit 99; }
-[ -x "$RELAY" ] || { echo "ui_add: no binary at $RELAY" >&2; exit 99; }
-command -v tmux >/dev/null || { echo "ui_add: tmux is needed" >&2; exit 99; }
-TMP=$(mktemp -d /tmp/sotto-ui-add-XXXXXX) || exit 99
+UI_TEST=ui_add
 . "${top_srcdir:-.}/tests/ui_lib.sh"
-trap ui_cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8
 
 relay_start
 register alice

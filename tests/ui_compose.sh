@@ -8,19 +8,8 @@
 # Every wait polls the screen or a command with a deadline.
 set -u
 
-SOTTO=${top_builddir:-.}/sotto
-RELAY=${top_builddir:-.}/sotto-relay
-UI=$SOTTO
-[ -x "$SOTTO" ] || { echo "ui_compose: no binary at $SOTTO" >&2; exit 99; }
-[ -x "$RELAY" ] || { echo "ui_compose: no binary at $RELAY" >&2; exit 99; }
-for tool in tmux jq; do
-	command -v $tool >/dev/null || { echo "ui_compose: $tool is needed" >&2; exit 99; }
-done
-TMP=$(mktemp -d /tmp/sotto-ui-compose-XXXXXX) || exit 99
+UI_TEST=ui_compose
 . "${top_srcdir:-.}/tests/ui_lib.sh"
-trap ui_cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8
 
 # The editor: records what it was given, then appends two lines.
 cat >"$TMP/editor" <<'EOS'

@@ -11,19 +11,9 @@
 # Every wait polls the screen or a command with a deadline.
 set -u
 
-SOTTO=${top_builddir:-.}/sotto
-RELAY=${top_builddir:-.}/sotto-relay
-UI=$SOTTO
-[ -x "$SOTTO" ] || { echo "ui_identity: no binary at $SOTTO" >&2; exit 99; }
-[ -x "$RELAY" ] || { echo "ui_identity: no binary at $RELAY" >&2; exit 99; }
-for tool in tmux jq sqlite3; do
-	command -v $tool >/dev/null || { echo "ui_identity: $tool is needed" >&2; exit 99; }
-done
-TMP=$(mktemp -d /tmp/sotto-ui-identity-XXXXXX) || exit 99
+UI_TEST=ui_identity
+UI_TOOLS="tmux jq sqlite3"
 . "${top_srcdir:-.}/tests/ui_lib.sh"
-trap ui_cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8
 
 # Incoming texts in WHO's history from PEER, one a line.
 incoming() {

@@ -1,8 +1,26 @@
 # Shared by the tmux-driven UI tests (sourced, not run): a private tmux
 # server, screen captures, and waits that poll with a deadline instead of
-# sleeping for a guessed time. The caller sets TMP and may set HOME_DIR.
+# sleeping for a guessed time. The caller sets TMP and may set HOME_DIR,
+# or sets UI_TEST to its name (and UI_TOOLS to the commands it needs, "tmux
+# jq" unless set) and gets the binaries and tools checked, TMP made and
+# removed at exit, and a UTF-8 locale.
 # screen, keys and the checks built on them act on the window named in
 # UI_TARGET (the session's current one, "ui", unless set).
+if [ -n "${UI_TEST:-}" ]; then
+	SOTTO=${top_builddir:-.}/sotto
+	RELAY=${top_builddir:-.}/sotto-relay
+	UI=$SOTTO
+	for bin in "$SOTTO" "$RELAY"; do
+		[ -x "$bin" ] || { echo "$UI_TEST: no binary at $bin" >&2; exit 99; }
+	done
+	for tool in ${UI_TOOLS:-tmux jq}; do
+		command -v "$tool" >/dev/null || { echo "$UI_TEST: $tool is needed" >&2; exit 99; }
+	done
+	TMP=$(mktemp -d "/tmp/sotto-$UI_TEST-XXXXXX") || exit 99
+	trap ui_cleanup EXIT
+	trap 'exit 1' INT TERM
+	export LC_ALL=C.UTF-8
+fi
 SOCK=$TMP/tmux.sock
 UI_TARGET=ui
 

@@ -17,19 +17,8 @@
 # read for the engine (no read receipts, wrong counts after any reload).
 set -u
 
-SOTTO=${top_builddir:-.}/sotto
-RELAY=${top_builddir:-.}/sotto-relay
-UI=$SOTTO
-[ -x "$SOTTO" ] || { echo "ui_messaging: no binary at $SOTTO" >&2; exit 99; }
-[ -x "$RELAY" ] || { echo "ui_messaging: no binary at $RELAY" >&2; exit 99; }
-for tool in tmux jq; do
-	command -v $tool >/dev/null || { echo "ui_messaging: $tool is needed" >&2; exit 99; }
-done
-TMP=$(mktemp -d /tmp/sotto-ui-msg-XXXXXX) || exit 99
+UI_TEST=ui_messaging
 . "${top_srcdir:-.}/tests/ui_lib.sh"
-trap ui_cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8
 
 # ---- the relay and the profiles ----
 

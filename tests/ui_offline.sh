@@ -14,17 +14,8 @@
 # Every wait polls the screen or a command with a deadline.
 set -u
 
-SOTTO=${top_builddir:-.}/sotto
-RELAY=${top_builddir:-.}/sotto-relay
-UI=$SOTTO
-[ -x "$SOTTO" ] || { echo "ui_offline: no binary at $SOTTO" >&2; exit 99; }
-[ -x "$RELAY" ] || { echo "ui_offline: no binary at $RELAY" >&2; exit 99; }
-command -v tmux >/dev/null || { echo "ui_offline: tmux is needed" >&2; exit 99; }
-TMP=$(mktemp -d /tmp/sotto-ui-offline-XXXXXX) || exit 99
+UI_TEST=ui_offline
 . "${top_srcdir:-.}/tests/ui_lib.sh"
-trap ui_cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8
 
 # soon CMD...: like wait_for, but true only if CMD succeeds within 8 s.
 # A frozen interface needs 5 s per message sent to a stopped relay, so

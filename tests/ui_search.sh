@@ -9,19 +9,8 @@
 # Every wait polls the screen or a command with a deadline.
 set -u
 
-SOTTO=${top_builddir:-.}/sotto
-RELAY=${top_builddir:-.}/sotto-relay
-UI=$SOTTO
-[ -x "$SOTTO" ] || { echo "ui_search: no binary at $SOTTO" >&2; exit 99; }
-[ -x "$RELAY" ] || { echo "ui_search: no binary at $RELAY" >&2; exit 99; }
-for tool in tmux jq; do
-	command -v $tool >/dev/null || { echo "ui_search: $tool is needed" >&2; exit 99; }
-done
-TMP=$(mktemp -d /tmp/sotto-ui-search-XXXXXX) || exit 99
+UI_TEST=ui_search
 . "${top_srcdir:-.}/tests/ui_lib.sh"
-trap ui_cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8
 
 relay_start
 for who in alice bob carol; do

@@ -9,17 +9,8 @@
 # Every wait polls the screen or a command with a deadline.
 set -u
 
-SOTTO=${top_builddir:-.}/sotto
-RELAY=${top_builddir:-.}/sotto-relay
-UI=$SOTTO
-[ -x "$SOTTO" ] || { echo "ui_unlock: no binary at $SOTTO" >&2; exit 99; }
-[ -x "$RELAY" ] || { echo "ui_unlock: no binary at $RELAY" >&2; exit 99; }
-command -v tmux >/dev/null || { echo "ui_unlock: tmux is needed" >&2; exit 99; }
-TMP=$(mktemp -d /tmp/sotto-ui-unlock-XXXXXX) || exit 99
+UI_TEST=ui_unlock
 . "${top_srcdir:-.}/tests/ui_lib.sh"
-trap ui_cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8
 
 # The engine derives the key with Argon2id at its moderate cost (256 MiB):
 # on a loaded machine that alone can take many seconds.

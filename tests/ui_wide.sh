@@ -8,17 +8,8 @@
 # Every wait polls the screen or a command with a deadline.
 set -u
 
-SOTTO=${top_builddir:-.}/sotto
-RELAY=${top_builddir:-.}/sotto-relay
-UI=$SOTTO
-[ -x "$SOTTO" ] || { echo "ui_wide: no binary at $SOTTO" >&2; exit 99; }
-[ -x "$RELAY" ] || { echo "ui_wide: no binary at $RELAY" >&2; exit 99; }
-command -v tmux >/dev/null || { echo "ui_wide: tmux is needed" >&2; exit 99; }
-TMP=$(mktemp -d /tmp/sotto-ui-wide-XXXXXX) || exit 99
+UI_TEST=ui_wide
 . "${top_srcdir:-.}/tests/ui_lib.sh"
-trap ui_cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8
 
 # The display width of each row (wc -L counts columns, not bytes).
 # aligned WIDTH: every row but the title, status bar and input line has
