@@ -451,6 +451,12 @@ history_has_incoming_after(struct db *db, int64_t after, bool *out, struct err *
 	return 0;
 }
 
+/* Incoming and not read yet, written out: the partial index
+ * messages_unread (schema v3) serves a query only when its condition is
+ * in the SQL itself, not in bound parameters. */
+#define HISTORY_UNREAD_SQL "direction = 0 AND state = 5"
+_Static_assert(HISTORY_IN == 0 && HISTORY_RECEIVED == 5, "HISTORY_UNREAD_SQL spells these");
+
 int
 history_mark_read(struct db *db, int64_t conversation, int64_t up_to_id, size_t max,
                   char ***client_ids, size_t *n, struct err *e)
@@ -464,15 +470,13 @@ history_mark_read(struct db *db, int64_t conversation, int64_t up_to_id, size_t 
 	*n = 0;
 	st = db_prepare(db,
 	                "SELECT client_id FROM messages WHERE conversation_id = ? AND id <= ?"
-	                " AND direction = ? AND state = ? ORDER BY id DESC LIMIT ?",
+	                " AND " HISTORY_UNREAD_SQL " ORDER BY id DESC LIMIT ?",
 	                e);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, conversation);
 	sqlite3_bind_int64(st, 2, up_to_id);
-	sqlite3_bind_int(st, 3, HISTORY_IN);
-	sqlite3_bind_int(st, 4, HISTORY_RECEIVED);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	while ((rc = db_step_row(db, st, "listing unread messages", e)) == 1) {
 		char *id = db_column_strdup(st, 0);
 		if (id == NULL)
@@ -486,7 +490,7 @@ history_mark_read(struct db *db, int64_t conversation, int64_t up_to_id, size_t 
 		st = db_prepare(
 		    db,
 		    "UPDATE messages SET state = ? WHERE id IN (SELECT id FROM messages"
-		    " WHERE conversation_id = ? AND id <= ? AND direction = ? AND state = ?"
+		    " WHERE conversation_id = ? AND id <= ? AND " HISTORY_UNREAD_SQL
 		    " ORDER BY id DESC LIMIT ?)",
 		    e);
 		if (st == NULL)
@@ -496,9 +500,7 @@ history_mark_read(struct db *db, int64_t conversation, int64_t up_to_id, size_t 
 		sqlite3_bind_int(st, 1, HISTORY_READ);
 		sqlite3_bind_int64(st, 2, conversation);
 		sqlite3_bind_int64(st, 3, up_to_id);
-		sqlite3_bind_int(st, 4, HISTORY_IN);
-		sqlite3_bind_int(st, 5, HISTORY_RECEIVED);
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)max);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
 		rc = db_step_done(db, st, "marking messages read", e);
 	}
 	if (rc < 0) {

@@ -160,9 +160,19 @@ static const char schema_v2[] =
     "ALTER TABLE messages ADD COLUMN attachment_count INTEGER NOT NULL DEFAULT 0;"
     "PRAGMA user_version = 2;";
 
+/* Version 3: the incoming messages not read yet, indexed on their own.
+ * Opening a conversation marks it read; with only the conversation index
+ * that walked every row of a long history (100k rows: ~100 ms) to find
+ * none. direction 0 is in, state 5 received (store/history.h). */
+static const char schema_v3[] =
+    "CREATE INDEX messages_unread ON messages (conversation_id, id)"
+    " WHERE direction = 0 AND state = 5;"
+    "PRAGMA user_version = 3;";
+
 static const struct schema_step schema_steps[] = {
     {1, schema_v1},
     {2, schema_v2},
+    {3, schema_v3},
 };
 
 int

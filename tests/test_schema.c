@@ -71,6 +71,44 @@ test_schema_new_database_is_at_current_version(void **state)
 	fixture_free(f);
 }
 
+/* True when SQLite's plan for sql names index. */
+static bool
+plan_uses(struct db *db, const char *sql, const char *index)
+{
+	char *explain = xasprintf("EXPLAIN QUERY PLAN %s", sql);
+	sqlite3_stmt *st;
+	struct err e;
+	bool found = false;
+	int rc;
+
+	st = db_prepare(db, explain, &e);
+	assert_non_null(st);
+	while ((rc = db_step_row(db, st, "plan", &e)) == 1) {
+		const char *detail = (const char *)sqlite3_column_text(st, 3);
+		if (detail != NULL && strstr(detail, index) != NULL)
+			found = true;
+	}
+	assert_int_equal(rc, 0);
+	free(explain);
+	return found;
+}
+
+/* Opening a conversation asks for its unread incoming messages: with a
+ * long history that must not walk every row (schema 3's partial index;
+ * the condition as store/history.c spells it). */
+static void
+test_schema_unread_messages_found_through_their_own_index(void **state)
+{
+	struct fixture *f = fixture_open();
+
+	(void)state;
+	assert_true(plan_uses(f->db,
+	                      "SELECT client_id FROM messages WHERE conversation_id = 1 AND id <= 9"
+	                      " AND direction = 0 AND state = 5 ORDER BY id DESC LIMIT 10",
+	                      "messages_unread"));
+	fixture_free(f);
+}
+
 static void
 test_schema_v1_rows_survive_migration_and_new_columns_work(void **state)
 {
@@ -195,6 +233,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_schema_new_database_is_at_current_version),
+	    cmocka_unit_test(test_schema_unread_messages_found_through_their_own_index),
 	    cmocka_unit_test(test_schema_v1_rows_survive_migration_and_new_columns_work),
 	    cmocka_unit_test(test_schema_failed_step_leaves_previous_version_intact),
 	    cmocka_unit_test(test_schema_newer_database_is_refused_and_untouched),

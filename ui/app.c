@@ -327,7 +327,7 @@ app_open(struct app *a, int64_t id, const char *peer)
 	}
 	convlist_ensure(&a->list, id, peer);
 	a->cur = b;
-	app_mark_read(a);
+	a->read_after_draw = true;
 	a->dirty |= APP_DIRTY_ALL & ~APP_DIRTY_LAYOUT;
 }
 
@@ -594,6 +594,12 @@ app_loop(struct app *a)
 			break;
 		if (a->dirty)
 			screen_draw(a->screen, a);
+		if (a->read_after_draw) {
+			a->read_after_draw = false;
+			app_mark_read(a);
+			if (a->dirty)
+				continue; /* the list lost its unread count: draw it */
+		}
 		pfd[0].fd = 0;
 		pfd[0].events = POLLIN;
 		n = 1;

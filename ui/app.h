@@ -64,6 +64,10 @@ struct app {
 	const char *open_peer; /* the conversation to open once started */
 	bool read_pending;     /* messages arrived in the open window */
 	bool list_stale;       /* messages arrived elsewhere: recount */
+	/* A conversation was opened: tell the engine it is read once its
+	 * first frame is on the screen (marking a long unread backlog read
+	 * writes thousands of rows). */
+	bool read_after_draw;
 	json_t *results;       /* the last /search's messages, newest first */
 	size_t result_next;    /* the one Ctrl-G jumps to next */
 };
