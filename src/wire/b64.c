@@ -9,16 +9,23 @@
 static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* Value of c in the alphabet, or -1. */
+/* Value of c in the alphabet, or -1. Both alphabets share their first 62
+ * characters; ranges, not a search of the alphabet: every byte of every
+ * envelope comes through here. */
 static int
 b64_value(const char *alphabet, unsigned char c)
 {
-	const char *p;
-
-	if (c == '\0')
-		return -1;
-	p = strchr(alphabet, c);
-	return p == NULL ? -1 : (int)(p - alphabet);
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (unsigned char)alphabet[62])
+		return 62;
+	if (c == (unsigned char)alphabet[63])
+		return 63;
+	return -1;
 }
 
 static void
