@@ -28,7 +28,8 @@ EXTRA_DIST += tests/corpus/wire
 
 FUZZ_SECONDS = 60
 fuzz_wire_files = tests/fuzz_wire.c src/wire/b64.c src/wire/wire.c src/wire/wire_parse.c \
-	src/wire/wire_build.c src/wire/wire_http.c src/util/err.c src/util/xmalloc.c
+	src/wire/wire_build.c src/wire/wire_fast.c src/wire/wire_http.c src/util/err.c \
+	src/util/xmalloc.c
 fuzz: fuzz-wire
 fuzz-wire:
 	@test -n "$(CLANG)" || { echo "make fuzz needs clang" >&2; exit 1; }
