@@ -224,6 +224,98 @@ content_parse_root(json_t *root, struct content *c, struct err *e)
 	return 0;
 }
 
+/* --- the fast path for a plain text ---
+ * Nearly every envelope carries a text spelled exactly as content_encode()
+ * writes it: {"v":1,"kind":"text","id":"..","ts":N,"body":"..."} with an
+ * optional "sent_to", strings of printable ASCII without escapes. That one
+ * is read here without a jansson tree (a tenth of a catch-up's allocations),
+ * through the same checks; any other spelling goes to the generic reader,
+ * which decides and words the error. */
+
+struct content_q {
+	const char *p, *end;
+};
+
+static bool
+content_q_lit(struct content_q *q, const char *lit, size_t n)
+{
+	if ((size_t)(q->end - q->p) < n || memcmp(q->p, lit, n) != 0)
+		return false;
+	q->p += n;
+	return true;
+}
+
+#define CONTENT_Q_LIT(q, lit) content_q_lit((q), (lit), sizeof(lit) - 1)
+
+/* A JSON integer without sign, fraction, exponent or leading zero. */
+static bool
+content_q_uint(struct content_q *q, int64_t *out)
+{
+	const char *start = q->p;
+	int64_t v = 0;
+
+	while (q->p < q->end && *q->p >= '0' && *q->p <= '9' && q->p - start < 16)
+		v = v * 10 + (*q->p++ - '0');
+	if (q->p == start || (q->p < q->end && *q->p >= '0' && *q->p <= '9') ||
+	    (*start == '0' && q->p - start > 1) || v > CONTENT_INT_MAX)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* A string of printable ASCII without '"' or '\', up to max bytes:
+ * returned as a copy (NUL-terminated) or NULL. */
+static char *
+content_q_str(struct content_q *q, size_t max)
+{
+	const char *start;
+	char *s;
+	size_t n;
+
+	if (!CONTENT_Q_LIT(q, "\""))
+		return NULL;
+	for (start = q->p; q->p < q->end && *q->p != '"'; q->p++)
+		if (*q->p < 0x20 || *q->p > 0x7e || *q->p == '\\' || (size_t)(q->p - start) >= max)
+			return NULL;
+	if (q->p == q->end)
+		return NULL;
+	n = (size_t)(q->p - start);
+	q->p++;
+	s = xmalloc(n + 1);
+	memcpy(s, start, n);
+	s[n] = '\0';
+	return s;
+}
+
+_Static_assert(CONTENT_VERSION == 1, "content_parse_fast reads version 1 only");
+
+/* 1: read into out; 0: not this spelling (out is left empty). */
+static int
+content_parse_fast(const char *json, size_t len, struct content *out)
+{
+	struct content_q q = {json, json + len};
+
+	if (!CONTENT_Q_LIT(&q, "{\"v\":1,\"kind\":\"text\",\"id\":") ||
+	    (out->id = content_q_str(&q, 64)) == NULL || !wire_msg_id_valid(out->id) ||
+	    !CONTENT_Q_LIT(&q, ",\"ts\":") || !content_q_uint(&q, &out->ts) ||
+	    !CONTENT_Q_LIT(&q, ",\"body\":") ||
+	    (out->body = content_q_str(&q, CONTENT_BODY_MAX)) == NULL)
+		goto no;
+	if (CONTENT_Q_LIT(&q, ",\"sent_to\":") &&
+	    ((out->sent_to = content_q_str(&q, 64)) == NULL || !wire_name_valid(out->sent_to)))
+		goto no;
+	if (!CONTENT_Q_LIT(&q, "}") || q.p != q.end)
+		goto no;
+	out->kind = CONTENT_TEXT;
+	out->version = 1;
+	snprintf(out->kind_name, sizeof out->kind_name, "text");
+	return 1;
+no:
+	content_clear(out);
+	memset(out, 0, sizeof *out);
+	return 0;
+}
+
 int
 content_parse(const char *json, size_t len, struct content *out, struct err *e)
 {
@@ -233,6 +325,8 @@ content_parse(const char *json, size_t len, struct content *out, struct err *e)
 	memset(out, 0, sizeof *out);
 	if (len == 0)
 		return err_set(e, ERR_INVALID, "content: empty");
+	if (content_parse_fast(json, len, out))
+		return 0;
 	/* Duplicate members are ambiguous: refuse them (protocol page). */
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL)

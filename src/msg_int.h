@@ -162,6 +162,7 @@ struct msg {
 	 * by the relay) since it opened; one commit, then acks and sends. */
 	struct msg_batch_item *batch;
 	size_t n_batch;
+	size_t batch_cap; /* items allocated in batch (msg_recv.c) */
 	bool batch_open;
 	lws_sorted_usec_list_t batch_sul;
 	bool batch_armed;

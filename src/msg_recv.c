@@ -112,7 +112,11 @@ msg_recv_item(struct msg *m, const struct wire_envelope *env)
 {
 	struct msg_batch_item *it;
 
-	m->batch = xreallocarray(m->batch, m->n_batch + 1, sizeof *m->batch);
+	/* Grown by halves, not one by one: a burst fills MSG_BATCH_MAX. */
+	if (m->n_batch == m->batch_cap) {
+		m->batch_cap = m->batch_cap < 16 ? 16 : m->batch_cap + m->batch_cap / 2;
+		m->batch = xreallocarray(m->batch, m->batch_cap, sizeof *m->batch);
+	}
 	it = &m->batch[m->n_batch++];
 	memset(it, 0, sizeof *it);
 	it->envelope_id = env->id;
@@ -336,6 +340,7 @@ msg_recv_abort(struct msg *m)
 		msg_recv_item_clear(&m->batch[i]);
 	free(m->batch);
 	m->batch = NULL;
+	m->batch_cap = 0;
 	m->n_batch = 0;
 	msg_recv_batch_forget(m);
 }
@@ -551,6 +556,7 @@ msg_recv_flush(struct msg *m)
 		items = m->batch;
 		n = m->n_batch;
 		m->batch = NULL;
+		m->batch_cap = 0;
 		m->n_batch = 0;
 		if (m->batch_open) {
 			m->batch_open = false;
@@ -633,6 +639,7 @@ msg_recv_free(struct msg *m)
 		msg_recv_item_clear(&m->batch[i]);
 	free(m->batch);
 	m->batch = NULL;
+	m->batch_cap = 0;
 	m->n_batch = 0;
 	msg_recv_batch_forget(m);
 	for (h = m->held; h != NULL; h = next) {

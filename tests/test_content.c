@@ -415,6 +415,107 @@ test_content_decode_survives_random_bytes(void **state)
 	}
 }
 
+/* The texts content_encode() writes are read without a jansson tree; a
+ * trailing space sends the same text to the generic reader instead. Both
+ * must read the same thing. */
+static void
+parse_both_ways(const char *json, struct content *fast, struct content *slow)
+{
+	char *spaced = malloc(strlen(json) + 2);
+	struct err e;
+
+	assert_non_null(spaced);
+	sprintf(spaced, "%s ", json);
+	assert_int_equal(content_parse(json, strlen(json), fast, &e), 0);
+	assert_int_equal(content_parse(spaced, strlen(spaced), slow, &e), 0);
+	free(spaced);
+}
+
+static void
+test_content_fast_spelling_reads_like_generic(void **state)
+{
+	static const char *const texts[] = {
+	    "{\"v\":1,\"kind\":\"text\",\"id\":\"" ID1
+	    "\",\"ts\":1700000000123,\"body\":\"hi there\"}",
+	    "{\"v\":1,\"kind\":\"text\",\"id\":\"" UUID "\",\"ts\":0,\"body\":\"\"}",
+	    "{\"v\":1,\"kind\":\"text\",\"id\":\"" ID2 "\",\"ts\":9007199254740991,"
+	    "\"body\":\"~!@#$%^&*()_+{}|:<>?\",\"sent_to\":\"carol.b-2\"}",
+	};
+	struct content fast, slow;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		parse_both_ways(texts[i], &fast, &slow);
+		assert_int_equal(fast.kind, CONTENT_TEXT);
+		assert_int_equal(fast.kind, slow.kind);
+		assert_string_equal(fast.kind_name, slow.kind_name);
+		assert_int_equal(fast.version, slow.version);
+		assert_string_equal(fast.id, slow.id);
+		assert_int_equal(fast.ts, slow.ts);
+		assert_string_equal(fast.body, slow.body);
+		if (slow.sent_to == NULL)
+			assert_null(fast.sent_to);
+		else
+			assert_string_equal(fast.sent_to, slow.sent_to);
+		assert_int_equal(fast.expire_s, slow.expire_s);
+		assert_null(fast.group);
+		content_clear(&fast);
+		content_clear(&slow);
+	}
+}
+
+static void
+test_content_fast_spelling_refuses_what_generic_refuses(void **state)
+{
+	static const char *const bad[] = {
+	    "{\"v\":1,\"kind\":\"text\",\"id\":\"" ID1 "\",\"ts\":9007199254740992,\"body\":\"x\"}",
+	    "{\"v\":1,\"kind\":\"text\",\"id\":\"" ID1 "\",\"ts\":012,\"body\":\"x\"}",
+	    "{\"v\":1,\"kind\":\"text\",\"id\":\"not-an-id\",\"ts\":1,\"body\":\"x\"}",
+	    "{\"v\":1,\"kind\":\"text\",\"id\":\"" ID1 "\",\"ts\":1,\"body\":\"x\","
+	    "\"sent_to\":\"Not A Name\"}",
+	    "{\"v\":1,\"kind\":\"text\",\"id\":\"" ID1 "\",\"ts\":1,\"body\":\"a\x01z\"}",
+	    "{\"v\":1,\"kind\":\"text\",\"id\":\"" ID1 "\",\"ts\":1,\"body\":\"x\"",
+	    "{\"v\":1,\"kind\":\"text\",\"id\":\"" ID1 "\",\"ts\":1,\"body\":\"x\"}}",
+	};
+	char spaced[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_refused(bad[i], ERR_INVALID);
+		snprintf(spaced, sizeof spaced, "%s ", bad[i]);
+		assert_refused(spaced, ERR_INVALID);
+	}
+}
+
+static void
+test_content_fast_spelling_reads_the_body_limit_exactly(void **state)
+{
+	const char *head = "{\"v\":1,\"kind\":\"text\",\"id\":\"" ID1 "\",\"ts\":1,\"body\":\"";
+	size_t hl = strlen(head), n;
+	struct content c;
+	struct err e;
+	char *json = malloc(hl + CONTENT_BODY_MAX + 4);
+
+	(void)state;
+	assert_non_null(json);
+	for (n = CONTENT_BODY_MAX; n <= CONTENT_BODY_MAX + 1; n++) {
+		memcpy(json, head, hl);
+		memset(json + hl, 'a', n);
+		memcpy(json + hl + n, "\"}", 3);
+		if (n == CONTENT_BODY_MAX) {
+			assert_int_equal(content_parse(json, strlen(json), &c, &e), 0);
+			assert_int_equal(strlen(c.body), CONTENT_BODY_MAX);
+			content_clear(&c);
+		} else {
+			assert_int_equal(content_parse(json, strlen(json), &c, &e), -1);
+			assert_null(c.body);
+		}
+	}
+	free(json);
+}
+
 int
 main(void)
 {
@@ -434,6 +535,9 @@ main(void)
 	    cmocka_unit_test(test_content_too_many_receipt_ids_are_refused),
 	    cmocka_unit_test(test_content_decode_refuses_bad_padding),
 	    cmocka_unit_test(test_content_decode_survives_random_bytes),
+	    cmocka_unit_test(test_content_fast_spelling_reads_like_generic),
+	    cmocka_unit_test(test_content_fast_spelling_refuses_what_generic_refuses),
+	    cmocka_unit_test(test_content_fast_spelling_reads_the_body_limit_exactly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
