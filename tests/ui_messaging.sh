@@ -94,6 +94,8 @@ as carol send alice "carol two" >/dev/null || fail "carol's second message"
 ui_start "$TMP/alice"
 tmux -S "$SOCK" new-window -d -t ui:9 'sleep 600'
 wait_for shows "[alice @ $URL]  connected" || fail "the interface is not connected"
+# The title names the account, not the profile's name ("default" with --home).
+wait_for row_is 1 '^ sotto: alice ' || fail "the title does not name the account"
 wait_for engine_unread_is carol 2 || fail "the engine counts $(engine_unread carol) unread, not 2"
 # The list agrees with the engine (the lead once saw 4 here for 2).
 wait_for listed carol 2 ||

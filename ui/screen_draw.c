@@ -93,7 +93,10 @@ draw_title(struct screen *s, struct app *a)
 
 	draw_bar(w, s->attr[THEME_TITLE]);
 	if (a->cur == a->system || a->cur == NULL) {
-		text = xasprintf(" sotto: %s  (/help lists the commands)", a->profile->name);
+		/* The account once the engine names it: with --home the
+		 * profile's name is "default" whatever the directory holds. */
+		text = xasprintf(" sotto: %s  (/help lists the commands)",
+		                 a->account[0] != '\0' ? a->account : a->profile->name);
 		draw_str(w, text, cols, s->attr[THEME_TITLE]);
 		free(text);
 		return;
