@@ -66,9 +66,7 @@ client_close(struct client *c)
 	c->notifications = NULL;
 }
 
-/* Next parsed message from the engine: 1 with m, 0 on timeout, -1 when
- * the engine went away or spoke garbage. */
-static int
+int
 client_read_message(struct client *c, int timeout_ms, struct jsonrpc_msg *m, struct err *e)
 {
 	long long deadline = timeout_ms < 0 ? -1 : client_now_ms() + timeout_ms;

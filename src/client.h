@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "ipc.h"
+#include "jsonrpc.h"
 #include "profile.h"
 #include "util/err.h"
 
@@ -39,11 +40,16 @@ int client_attach(struct client *c, const struct profile *p, bool autostart, str
  * engine answered an error, -1 with e when there was no answer. */
 int client_call(struct client *c, const char *method, json_t *params, json_t **result,
                 struct client_rpc_error *rerr, struct err *e);
-/* Wait up to timeout_ms (-1: forever) for a notification. 1 with *note
- * (the caller's), 0 on timeout, -1 when the engine went away. */
 /* Milliseconds left until deadline (client clock, ms), never negative
  * once it has passed; -1 when deadline is -1 (none). */
 int client_left_ms(long long deadline);
+/* Wait up to timeout_ms (-1: forever) for a notification. 1 with *note
+ * (the caller's), 0 on timeout, -1 when the engine went away. */
+/* The next message from the engine, whatever it is, waiting up to
+ * timeout_ms (-1: forever): 1 with m (clear it with jsonrpc_msg_clear), 0
+ * on timeout, -1 when the engine went away or spoke garbage. For callers
+ * that match answers themselves instead of calling client_call(). */
+int client_read_message(struct client *c, int timeout_ms, struct jsonrpc_msg *m, struct err *e);
 int client_next_notification(struct client *c, int timeout_ms, json_t **note, struct err *e);
 /* When engine.info said the profile is locked: read the passphrase from
  * passphrase_file, or ask on the terminal when stdin is one, and call

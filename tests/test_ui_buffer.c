@@ -146,6 +146,8 @@ test_buffer_add_inserts_in_order_and_updates_in_place(void **state)
 	assert_int_equal(b->msgs[2].id, 9);
 	assert_int_equal(b->msgs[2].state, BUFFER_STATE_SENT);
 	assert_int_equal(buffer_last_incoming_id(b), 5);
+	assert_true(buffer_holds(b, 9));
+	assert_false(buffer_holds(b, 4));
 	m = json_pack("{s:s}", "text", "no id");
 	assert_false(buffer_add(b, m));
 	json_decref(m);

@@ -56,7 +56,6 @@ app_send_accepted(struct app *a, const char *peer, json_t *res)
 {
 	json_t *m = json_object_get(res, "message"), *jc, *jid;
 	struct buffer *b = app_find_buffer(a, 0, peer);
-	size_t i;
 
 	if (b == NULL || !json_is_object(m))
 		return;
@@ -67,9 +66,8 @@ app_send_accepted(struct app *a, const char *peer, json_t *res)
 	 * and state events after it: the answer's older state must not
 	 * overwrite theirs. */
 	jid = json_object_get(m, "id");
-	for (i = 0; i < b->n; i++)
-		if (json_is_integer(jid) && b->msgs[i].id == (int64_t)json_integer_value(jid))
-			return;
+	if (json_is_integer(jid) && buffer_holds(b, (int64_t)json_integer_value(jid)))
+		return;
 	buffer_add(b, m);
 	convlist_note_message(&a->list, m, true);
 	a->dirty |= APP_DIRTY_MSGS | APP_DIRTY_LIST | APP_DIRTY_STATUS;
@@ -170,34 +168,18 @@ app_send_answer(struct app *a, const struct jsonrpc_msg *m)
 void
 app_send_drain(struct app *a)
 {
-	struct pollfd pfd;
 	struct jsonrpc_msg m;
-	struct jsonrpc_fault f;
 	struct err e;
-	size_t len;
-	char *line;
 	int r;
 
 	if (a->sender.conn.fd < 0)
 		return;
-	pfd.fd = a->sender.conn.fd;
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, 0) > 0 && ipc_conn_read(&a->sender.conn, &e) < 0) {
-		app_send_lost(a);
-		return;
-	}
-	while ((r = ipc_conn_next_line(&a->sender.conn, &line, &len, &e)) != 0) {
-		if (r < 0)
-			continue; /* an over-long line, skipped */
-		if (jsonrpc_parse(line, len, &m, &f) < 0) {
-			jsonrpc_fault_clear(&f);
-			continue;
-		}
+	while ((r = client_read_message(&a->sender, 0, &m, &e)) == 1) {
 		if (m.kind == JSONRPC_RESULT || m.kind == JSONRPC_ERROR)
 			app_send_answer(a, &m);
 		jsonrpc_msg_clear(&m);
 	}
-	if (a->sender.conn.eof)
+	if (r < 0)
 		app_send_lost(a);
 }
 

@@ -302,6 +302,12 @@ buffer_add(struct buffer *b, json_t *message)
 }
 
 bool
+buffer_holds(const struct buffer *b, int64_t id)
+{
+	return buffer_find_id(b, id) >= 0;
+}
+
+bool
 buffer_set_state(struct buffer *b, int64_t id, const char *msg_id, const char *state)
 {
 	enum buffer_state s = buffer_state_parse(state);

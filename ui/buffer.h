@@ -90,6 +90,8 @@ size_t buffer_load(struct buffer *b, json_t *answer, size_t limit, bool latest);
  * else inserted in id order. When the window is full the oldest message
  * goes. Returns false when the object is not a usable message. */
 bool buffer_add(struct buffer *b, json_t *message);
+/* True when the window holds the message with this local id. */
+bool buffer_holds(const struct buffer *b, int64_t id);
 /* A "message.state" event; true when a held message changed. */
 bool buffer_set_state(struct buffer *b, int64_t id, const char *msg_id, const char *state);
 /* A line from the UI itself (help, errors, warnings); text is sanitised
