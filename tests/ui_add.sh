@@ -11,12 +11,7 @@ set -u
 UI_TEST=ui_add
 . "${top_srcdir:-.}/tests/ui_lib.sh"
 
-relay_start
-register alice
-register bob
-as bob daemon >/dev/null 2>>"$TMP/bob.err" || fail "daemon for bob"
-ui_start "$TMP/alice"
-wait_for shows "[alice @ $URL]  connected" || fail "the interface is not connected"
+ui_alice_and_bob
 
 keys "/add nobody" Enter
 wait_for shows "There is no account nobody on the relay:" ||

@@ -49,15 +49,23 @@ fail() {
 	exit 1
 }
 
-# wait_for CMD...: true once CMD succeeds, false after about 20 s.
-wait_for() {
+# wait_ticks N CMD...: true once CMD succeeds, false after N tries 50 ms
+# apart.
+wait_ticks() {
+	ticks=$1
+	shift
 	n=0
 	until "$@"; do
 		n=$((n + 1))
-		[ $n -gt 400 ] && return 1
+		[ $n -gt "$ticks" ] && return 1
 		sleep 0.05
 	done
 	return 0
+}
+
+# wait_for CMD...: true once CMD succeeds, false after about 20 s.
+wait_for() {
+	wait_ticks 400 "$@"
 }
 
 shows() {
@@ -166,6 +174,17 @@ register() {
 	[ $# -gt 0 ] || set -- --keyfile
 	as "$reg_who" register "$@" --relay "$URL" "$reg_who" >/dev/null \
 		2>>"$TMP/$reg_who.err" || fail "register $reg_who"
+}
+
+# ui_alice_and_bob: a relay, alice and bob registered, bob's engine kept
+# running, and alice in the interface, connected.
+ui_alice_and_bob() {
+	relay_start
+	register alice
+	register bob
+	as bob daemon >/dev/null 2>>"$TMP/bob.err" || fail "daemon for bob"
+	ui_start "$TMP/alice"
+	wait_for shows "[alice @ $URL]  connected" || fail "the interface is not connected"
 }
 
 # ui_window NAME HOME [ENV...]: the interface on the profile in HOME in a

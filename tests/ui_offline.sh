@@ -21,21 +21,10 @@ UI_TEST=ui_offline
 # A frozen interface needs 5 s per message sent to a stopped relay, so
 # three sends in a row would take 15 s.
 soon() {
-	n=0
-	until "$@"; do
-		n=$((n + 1))
-		[ $n -gt 160 ] && return 1
-		sleep 0.05
-	done
-	return 0
+	wait_ticks 160 "$@"
 }
 
-relay_start
-register alice
-register bob
-as bob daemon >/dev/null 2>>"$TMP/bob.err" || fail "daemon for bob"
-ui_start "$TMP/alice"
-wait_for shows "[alice @ $URL]  connected" || fail "the interface is not connected"
+ui_alice_and_bob
 keys "/msg bob" Enter
 wait_for row_is 1 '^ bob' || fail "/msg bob did not open the conversation"
 keys "before the stop" Enter

@@ -28,12 +28,7 @@ aligned() {
 	return 0
 }
 
-relay_start
-register alice
-register bob
-as bob daemon >/dev/null 2>>"$TMP/bob.err" || fail "daemon for bob"
-ui_start "$TMP/alice"
-wait_for shows "[alice @ $URL]  connected" || fail "the interface is not connected"
+ui_alice_and_bob
 keys "/msg bob" Enter
 wait_for row_is 1 '^ bob' || fail "/msg bob did not open the conversation"
 
