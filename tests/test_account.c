@@ -223,6 +223,21 @@ do_register(struct host *h, const char *name, bool keyfile, const char *pass)
 	return d;
 }
 
+/* A profile registered as name with the passphrase "right passphrase",
+ * its engine started again: locked. */
+static void
+host_start_locked(struct host *h, const char *dir, const char *name)
+{
+	struct done d;
+
+	host_start(h, dir);
+	d = do_register(h, name, false, "right passphrase");
+	assert_int_equal(d.rc, 0);
+	host_stop(h);
+	host_start(h, dir);
+	assert_true(engine_is_locked(h->eng));
+}
+
 struct count_reply {
 	int done;
 	int status;
@@ -462,20 +477,13 @@ static void
 test_wrong_passphrase_is_refused_and_changes_nothing(void **state)
 {
 	struct host h;
-	struct done d;
 	struct err e = {0};
 	char *path, *before, *after;
 	size_t before_len, after_len;
 	(void)state;
 
-	host_start(&h, "p.unlock");
-	d = do_register(&h, "acct.locked", false, "right passphrase");
-	assert_int_equal(d.rc, 0);
-	host_stop(&h);
-
 	/* A passphrase profile starts locked, without touching the db. */
-	host_start(&h, "p.unlock");
-	assert_true(engine_is_locked(h.eng));
+	host_start_locked(&h, "p.unlock", "acct.locked");
 	assert_null(h.c->db);
 	assert_null(h.c->tp);
 	path = profile_path(&h.prof, DB_FILE);
@@ -597,7 +605,6 @@ static void
 test_status_is_answered_while_an_unlock_derives_its_key(void **state)
 {
 	struct host h;
-	struct done d;
 	struct frontend a, b;
 	json_t *r, *res;
 	int gate[2], i;
@@ -605,13 +612,7 @@ test_status_is_answered_while_an_unlock_derives_its_key(void **state)
 	size_t before_len, after_len;
 	(void)state;
 
-	host_start(&h, "p.slowunlock");
-	d = do_register(&h, "acct.slowunlock", false, "right passphrase");
-	assert_int_equal(d.rc, 0);
-	host_stop(&h);
-
-	host_start(&h, "p.slowunlock");
-	assert_true(engine_is_locked(h.eng));
+	host_start_locked(&h, "p.slowunlock", "acct.slowunlock");
 	path = profile_path(&h.prof, DB_FILE);
 	before = read_file(path, &before_len);
 	assert_int_equal(pipe(gate), 0);
