@@ -12,19 +12,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #define ENGINE_PROTOCOL "sotto-engine"
-
-static int64_t
-engine_monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 engine_on_signal(struct engine *eng, int fd)
@@ -75,6 +65,14 @@ engine_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 		return 0;
 	case ENGINE_FD_CONN:
 		return engine_conn_callback(wsi, reason, (struct engine_conn *)tag);
+	case ENGINE_FD_TIMER:
+		if (reason == LWS_CALLBACK_RAW_RX_FILE) {
+			engine_timer_fire(tag->eng);
+		} else if (reason == LWS_CALLBACK_RAW_CLOSE_FILE) {
+			tag->eng->timer_wsi = NULL;
+			tag->eng->timer_fd = -1;
+		}
+		return 0;
 	}
 	return 0;
 }
@@ -228,6 +226,7 @@ engine_new(const struct engine_config *cfg, struct err *e)
 	struct engine *eng = xcalloc(1, sizeof *eng);
 
 	eng->lock_fd = -1;
+	eng->timer_fd = -1;
 	eng->profile.name = xstrdup(cfg->profile->name);
 	eng->profile.dir = xstrdup(cfg->profile->dir);
 	eng->persistent = cfg->persistent;
@@ -237,11 +236,12 @@ engine_new(const struct engine_config *cfg, struct err *e)
 		eng->passphrase[cfg->passphrase_len] = '\0';
 		eng->passphrase_len = cfg->passphrase_len;
 	}
-	eng->started_us = engine_monotonic_us();
+	eng->started_us = engine_now_us();
 	engine_events_init(&eng->events, ENGINE_EVENTS_KEPT);
 	engine_methods_add_builtins(eng);
 	if (engine_lock(eng, e) < 0 || engine_start_loop(eng, e) < 0 ||
-	    engine_start_signals(eng, e) < 0 || engine_start_listening(eng, e) < 0 ||
+	    engine_start_signals(eng, e) < 0 || engine_timer_start(eng, e) < 0 ||
+	    engine_start_listening(eng, e) < 0 ||
 	    engine_write_pid(eng, e) < 0) {
 		engine_free(eng);
 		return NULL;

@@ -81,9 +81,37 @@ void engine_req_fail_err(struct engine_req *req, const struct err *e);
 struct engine *engine_req_engine(const struct engine_req *req);
 const char *engine_req_method(const struct engine_req *req);
 
+/* A timer that fires when due, to the microsecond (engine_timer.c):
+ * libwebsockets' own timers spin the loop through their last millisecond.
+ * The struct belongs to its user, who cancels it before freeing it. */
+struct engine_timer;
+typedef void engine_timer_fn(struct engine_timer *t);
+struct engine_timer {
+	engine_timer_fn *fn;
+	int64_t due_us; /* engine_now_us() clock */
+	struct engine_timer *next;
+	bool armed;
+};
+
+/* Run fn(t) delay_us from now (again, if t was armed: it moves). */
+void engine_timer_schedule(struct engine *eng, struct engine_timer *t, engine_timer_fn *fn,
+                           int64_t delay_us);
+/* Not armed afterwards; harmless when it was not. */
+void engine_timer_cancel(struct engine *eng, struct engine_timer *t);
+/* Microseconds on the monotonic clock. */
+int64_t engine_now_us(void);
+
 /* Emit an event to every subscribed frontend; data is taken over (NULL
  * for none). Returns the event's cursor. */
 uint64_t engine_emit(struct engine *eng, const char *type, json_t *data);
+/* The same with data built only when a frontend needs it: build(arg)
+ * returns a new reference, and arg (one allocation, taken over) is freed
+ * with free() when the event leaves the ring. Most events are never read
+ * (a catch-up with no frontend attached), and building their JSON cost
+ * about a tenth of a received message's time. */
+typedef json_t *engine_event_build_fn(const void *arg);
+uint64_t engine_emit_lazy(struct engine *eng, const char *type, engine_event_build_fn *build,
+                          void *arg);
 
 /* engine_events.c: the in-memory event ring behind engine_emit and
  * engine.subscribe. Cursors start at 1 and only grow; the ring keeps the
@@ -92,7 +120,9 @@ struct engine_event {
 	uint64_t cursor;
 	int64_t time; /* Unix seconds */
 	char *type;
-	json_t *data; /* never NULL (empty object) */
+	json_t *data; /* NULL when build makes it */
+	engine_event_build_fn *build;
+	void *arg;
 };
 
 struct engine_events {
@@ -103,8 +133,10 @@ struct engine_events {
 
 void engine_events_init(struct engine_events *ev, size_t cap);
 void engine_events_clear(struct engine_events *ev);
-/* Append; data taken over. Returns the new cursor. */
+/* Append; data (or build's arg) taken over. Returns the new cursor. */
 uint64_t engine_events_push(struct engine_events *ev, const char *type, json_t *data);
+uint64_t engine_events_push_lazy(struct engine_events *ev, const char *type,
+                                 engine_event_build_fn *build, void *arg);
 /* The i-th held event with a cursor greater than after, or NULL. */
 const struct engine_event *engine_events_after(const struct engine_events *ev, uint64_t after,
                                                size_t i);

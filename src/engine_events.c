@@ -25,6 +25,7 @@ engine_events_drop_oldest(struct engine_events *ev)
 
 	free(old->type);
 	json_decref(old->data);
+	free(old->arg);
 	memset(old, 0, sizeof *old);
 	ev->start = (ev->start + 1) % ev->cap;
 	ev->count--;
@@ -39,8 +40,8 @@ engine_events_clear(struct engine_events *ev)
 	memset(ev, 0, sizeof *ev);
 }
 
-uint64_t
-engine_events_push(struct engine_events *ev, const char *type, json_t *data)
+static struct engine_event *
+engine_events_slot(struct engine_events *ev, const char *type)
 {
 	struct engine_event *slot;
 
@@ -50,8 +51,27 @@ engine_events_push(struct engine_events *ev, const char *type, json_t *data)
 	slot->cursor = ++ev->last;
 	slot->time = (int64_t)time(NULL);
 	slot->type = xstrdup(type);
-	slot->data = data != NULL ? data : json_object();
 	ev->count++;
+	return slot;
+}
+
+uint64_t
+engine_events_push(struct engine_events *ev, const char *type, json_t *data)
+{
+	struct engine_event *slot = engine_events_slot(ev, type);
+
+	slot->data = data != NULL ? data : json_object();
+	return slot->cursor;
+}
+
+uint64_t
+engine_events_push_lazy(struct engine_events *ev, const char *type, engine_event_build_fn *build,
+                        void *arg)
+{
+	struct engine_event *slot = engine_events_slot(ev, type);
+
+	slot->build = build;
+	slot->arg = arg;
 	return slot->cursor;
 }
 
@@ -79,8 +99,11 @@ engine_events_after(const struct engine_events *ev, uint64_t after, size_t i)
 json_t *
 engine_events_json(const struct engine_event *event)
 {
-	return json_pack("{s:I,s:I,s:s,s:O}", "cursor", (json_int_t)event->cursor, "time",
-	                 (json_int_t)event->time, "type", event->type, "data", event->data);
+	json_t *data = event->data != NULL ? json_incref(event->data) : event->build(event->arg);
+
+	return json_pack("{s:I,s:I,s:s,s:o}", "cursor", (json_int_t)event->cursor, "time",
+	                 (json_int_t)event->time, "type", event->type, "data",
+	                 data != NULL ? data : json_object());
 }
 
 static void
@@ -92,10 +115,10 @@ engine_events_send(struct engine_conn *conn, const struct engine_event *event)
 	free(line);
 }
 
-uint64_t
-engine_emit(struct engine *eng, const char *type, json_t *data)
+/* The newest event to every subscribed frontend. */
+static uint64_t
+engine_events_announce(struct engine *eng, uint64_t cursor)
 {
-	uint64_t cursor = engine_events_push(&eng->events, type, data);
 	const struct engine_event *event = engine_events_after(&eng->events, cursor - 1, 0);
 	struct engine_conn *conn;
 
@@ -103,6 +126,18 @@ engine_emit(struct engine *eng, const char *type, json_t *data)
 		if (conn->subscribed)
 			engine_events_send(conn, event);
 	return cursor;
+}
+
+uint64_t
+engine_emit(struct engine *eng, const char *type, json_t *data)
+{
+	return engine_events_announce(eng, engine_events_push(&eng->events, type, data));
+}
+
+uint64_t
+engine_emit_lazy(struct engine *eng, const char *type, engine_event_build_fn *build, void *arg)
+{
+	return engine_events_announce(eng, engine_events_push_lazy(&eng->events, type, build, arg));
 }
 
 void

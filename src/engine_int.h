@@ -20,6 +20,7 @@ enum engine_fd_kind {
 	ENGINE_FD_LISTEN,
 	ENGINE_FD_SIGNAL,
 	ENGINE_FD_CONN,
+	ENGINE_FD_TIMER,
 };
 
 struct engine_fd {
@@ -60,8 +61,11 @@ struct engine {
 	struct profile profile;
 	struct lws_context *lws;
 	struct lws_vhost *vhost;
-	struct engine_fd listen_tag, signal_tag;
-	struct lws *listen_wsi, *signal_wsi;
+	struct engine_fd listen_tag, signal_tag, timer_tag;
+	struct lws *listen_wsi, *signal_wsi, *timer_wsi;
+	int timer_fd;
+	struct engine_timer *timers; /* armed, soonest first */
+	int64_t timer_set_us;        /* when timer_fd fires; 0: disarmed */
 	int lock_fd;
 	char *sock_path, *pid_path;
 	struct engine_conn *conns;
@@ -84,6 +88,9 @@ struct engine {
 /* Hand a descriptor to the loop as a raw file; opaque is its struct
  * engine_fd. On failure (NULL) the descriptor is still the caller's. */
 struct lws *engine_adopt(struct engine *eng, int fd, void *opaque);
+/* engine_timer.c: the timerfd behind engine_timer_schedule. */
+int engine_timer_start(struct engine *eng, struct err *e);
+void engine_timer_fire(struct engine *eng);
 struct engine_method *engine_method_find(struct engine *eng, const char *name);
 /* A frontend came or went: keep the engine alive or let it go. */
 void engine_frontends_changed(struct engine *eng);

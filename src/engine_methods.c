@@ -18,11 +18,8 @@ static void
 engine_methods_info(struct engine_req *req, json_t *params, void *ctx)
 {
 	struct engine *eng = req->eng;
-	struct timespec ts;
-	int64_t now_us;
+	int64_t now_us = engine_now_us();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	engine_req_reply(req,
 	                 json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:b,s:b,s:I}", "pid",
 	                           (json_int_t)getpid(), "profile", eng->profile.name, "home",

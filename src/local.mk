@@ -12,7 +12,7 @@ libsottocore_a_SOURCES = \
 	src/client.c src/client.h \
 	src/qr.c src/qr.h \
 	src/engine.c src/engine.h src/engine_int.h \
-	src/engine_conn.c src/engine_events.c src/engine_methods.c
+	src/engine_conn.c src/engine_events.c src/engine_methods.c src/engine_timer.c
 libsottocore_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LWS_CFLAGS) $(QRENCODE_CFLAGS)
 SOTTO_CORE_LIBS = libsottocore.a libsottowire.a libsottoutil.a $(LWS_LIBS) $(JANSSON_LIBS) \
 	$(QRENCODE_LIBS)

@@ -9,9 +9,9 @@
 #include <string.h>
 
 static void
-msg_batch_fire(lws_sorted_usec_list_t *sul)
+msg_batch_fire(struct engine_timer *t)
 {
-	struct msg *m = lws_container_of(sul, struct msg, batch_sul);
+	struct msg *m = lws_container_of(t, struct msg, batch_timer);
 
 	m->batch_armed = false;
 	m->batch_soon = false;
@@ -19,14 +19,13 @@ msg_batch_fire(lws_sorted_usec_list_t *sul)
 }
 
 void
-msg_batch_arm(struct msg *m, lws_usec_t delay_us)
+msg_batch_arm(struct msg *m, int64_t delay_us)
 {
-	struct lws_context *lws = msg_lws(m);
-	lws_usec_t now, due;
+	int64_t now, due;
 
-	if (lws == NULL)
+	if (msg_lws(m) == NULL)
 		return;
-	now = lws_now_usecs();
+	now = engine_now_us();
 	if (!m->batch_armed)
 		m->batch_first_us = now;
 	else if (m->batch_soon)
@@ -37,14 +36,14 @@ msg_batch_arm(struct msg *m, lws_usec_t delay_us)
 		due = m->batch_first_us + MSG_BATCH_AGE_US;
 	m->batch_armed = true;
 	m->batch_soon = delay_us == 0;
-	lws_sul_schedule(lws, 0, &m->batch_sul, msg_batch_fire, due > now ? due - now : 1);
+	engine_timer_schedule(m->c->eng, &m->batch_timer, msg_batch_fire, due - now);
 }
 
 void
 msg_batch_cancel(struct msg *m)
 {
 	if (m->batch_armed)
-		lws_sul_cancel(&m->batch_sul);
+		engine_timer_cancel(m->c->eng, &m->batch_timer);
 	m->batch_armed = false;
 	m->batch_soon = false;
 }
@@ -87,7 +86,7 @@ msg_batch_announce(struct msg_job *job)
 
 	if (history_get(m->c->db, job->history_id, &h, &e) < 0)
 		return;
-	msg_emit(m, "message", json_pack("{s:o}", "message", msg_json_message(m, &h, job->to)));
+	msg_json_emit_snapshot(m, msg_json_snapshot(m, &h, job->to));
 	msg_methods_new_message(m, &h);
 	history_message_clear(&h);
 }
@@ -191,9 +190,9 @@ msg_batch_dropped(struct msg *m, const struct err *why)
 /* --- delivered receipts --- */
 
 static void
-msg_batch_rcpt_fire(lws_sorted_usec_list_t *sul)
+msg_batch_rcpt_fire(struct engine_timer *t)
 {
-	struct msg *m = lws_container_of(sul, struct msg, rcpt_sul);
+	struct msg *m = lws_container_of(t, struct msg, rcpt_timer);
 
 	m->rcpt_armed = false;
 	msg_batch_receipts_send(m);
@@ -202,16 +201,17 @@ msg_batch_rcpt_fire(lws_sorted_usec_list_t *sul)
 void
 msg_batch_receipt_add(struct msg *m, const char *peer, const char *id)
 {
-	struct lws_context *lws = msg_lws(m);
+	bool loop = msg_lws(m) != NULL;
 
 	m->rcpt_peer = xreallocarray(m->rcpt_peer, m->n_rcpt + 1, sizeof *m->rcpt_peer);
 	m->rcpt_id = xreallocarray(m->rcpt_id, m->n_rcpt + 1, sizeof *m->rcpt_id);
 	m->rcpt_peer[m->n_rcpt] = xstrdup(peer);
 	m->rcpt_id[m->n_rcpt] = xstrdup(id);
 	m->n_rcpt++;
-	if (lws != NULL && !m->rcpt_armed && m->n_rcpt < CONTENT_IDS_MAX) {
+	if (loop && !m->rcpt_armed && m->n_rcpt < CONTENT_IDS_MAX) {
 		m->rcpt_armed = true;
-		lws_sul_schedule(lws, 0, &m->rcpt_sul, msg_batch_rcpt_fire, MSG_RECEIPT_DELAY_US);
+		engine_timer_schedule(m->c->eng, &m->rcpt_timer, msg_batch_rcpt_fire,
+		                      MSG_RECEIPT_DELAY_US);
 	}
 }
 
@@ -222,7 +222,7 @@ msg_batch_receipts_send(struct msg *m)
 	size_t n = m->n_rcpt, i, k, nids;
 
 	if (m->rcpt_armed)
-		lws_sul_cancel(&m->rcpt_sul);
+		engine_timer_cancel(m->c->eng, &m->rcpt_timer);
 	m->rcpt_armed = false;
 	m->rcpt_peer = m->rcpt_id = NULL;
 	m->n_rcpt = 0;

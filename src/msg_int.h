@@ -100,7 +100,7 @@ struct msg_batch_item {
 	uint64_t envelope_id;
 	bool ack;
 	int64_t history_id;   /* a new message, or 0 */
-	json_t *message;      /* its "message" object for the event, or NULL */
+	struct msg_json_snapshot *message; /* for its "message" event, or NULL */
 	char *receipt_to;     /* send a delivered receipt to this peer ... */
 	char *receipt_msg_id; /* ... for this message id */
 	int64_t *state_ids;   /* messages whose state a receipt moved */
@@ -164,7 +164,7 @@ struct msg {
 	size_t n_batch;
 	size_t batch_cap; /* items allocated in batch (msg_recv.c) */
 	bool batch_open;
-	lws_sorted_usec_list_t batch_sul;
+	struct engine_timer batch_timer; /* to the microsecond: see engine_timer.c */
 	bool batch_armed;
 	bool batch_soon; /* a send waits: commit on the next loop pass */
 	bool flushing;   /* inside msg_recv_flush */
@@ -179,13 +179,13 @@ struct msg {
 	/* Delivered receipts not yet queued: peer and message id, copies. */
 	char **rcpt_peer, **rcpt_id;
 	size_t n_rcpt;
-	lws_sorted_usec_list_t rcpt_sul;
+	struct engine_timer rcpt_timer;
 	bool rcpt_armed;
 	struct msg_sender *senders; /* valid while the batch is open */
 	size_t n_senders;
 	struct msg_touch *touches; /* valid while the batch is open */
 	size_t n_touches;
-	lws_usec_t batch_first_us; /* when the open batch's first envelope came */
+	int64_t batch_first_us; /* engine_now_us() of the open batch's first envelope */
 	/* recv calls waiting for a message or their timeout. */
 	struct msg_waiter *waiters;
 	int64_t follow_cursor; /* handed to followers, not yet stored */
@@ -215,6 +215,15 @@ void msg_fail(struct engine_req *req, const struct err *e);
 /* The message object of the JSON-RPC contract; peer may be NULL (looked
  * up). */
 json_t *msg_json_message(struct msg *m, const struct history_message *h, const char *peer);
+/* What a "message" event needs of h (peer: as for msg_json_message), in
+ * one allocation (free() it); the event's JSON is built only when a
+ * frontend reads it. */
+struct msg_json_snapshot;
+struct msg_json_snapshot *msg_json_snapshot(struct msg *m, const struct history_message *h,
+                                            const char *peer);
+const struct history_message *msg_json_snapshot_message(const struct msg_json_snapshot *snap);
+/* Emit the "message" event; snap is taken over. */
+void msg_json_emit_snapshot(struct msg *m, struct msg_json_snapshot *snap);
 const char *msg_json_state(enum history_state s, enum history_direction dir);
 /* Parse "since": ISO 8601 date/time, a duration back from now (30s, 15m,
  * 2h, 3d, 1w) or Unix ms. */
@@ -233,7 +242,7 @@ int msg_batch_join(struct msg *m, bool soon, struct err *e);
 void msg_batch_kick(struct msg *m);
 /* Have the batch committed delay_us after now (0: on the next pass),
  * but never later than MSG_BATCH_AGE_US after it was first armed. */
-void msg_batch_arm(struct msg *m, lws_usec_t delay_us);
+void msg_batch_arm(struct msg *m, int64_t delay_us);
 void msg_batch_cancel(struct msg *m);
 /* The batch committed: announce the texts it stored and send what it
  * encrypted. */

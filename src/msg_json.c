@@ -55,7 +55,7 @@ msg_json_message(struct msg *m, const struct history_message *h, const char *pee
 	json_t *o;
 	bool have_conv = false;
 
-	if (peer == NULL && m->c->db != NULL &&
+	if (peer == NULL && m != NULL && m->c->db != NULL &&
 	    conversations_get(m->c->db, h->conversation_id, &conv, &e) == 0) {
 		have_conv = true;
 		peer = conv.peer;
@@ -72,6 +72,93 @@ msg_json_message(struct msg *m, const struct history_message *h, const char *pee
 	if (o == NULL) /* text that is not UTF-8 cannot reach the store; be safe */
 		o = json_pack("{s:I,s:s}", "id", (json_int_t)h->id, "text", "");
 	return o;
+}
+
+/* A message event kept compact until a frontend reads it: the message's
+ * fields with its strings copied into the same allocation. */
+struct msg_json_snapshot {
+	struct history_message h;
+	char *peer;
+	char strings[];
+};
+
+static size_t
+msg_json_size(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+static char *
+msg_json_snapshot_copy(char **at, const char *s)
+{
+	char *copy;
+	size_t n = msg_json_size(s);
+
+	if (n == 0)
+		return NULL;
+	copy = memcpy(*at, s, n);
+	*at += n;
+	return copy;
+}
+
+struct msg_json_snapshot *
+msg_json_snapshot(struct msg *m, const struct history_message *h, const char *peer)
+{
+	struct conversations_entry conv;
+	struct msg_json_snapshot *snap;
+	bool have_conv = false;
+	struct err e;
+	char *at;
+
+	if (peer == NULL && m->c->db != NULL &&
+	    conversations_get(m->c->db, h->conversation_id, &conv, &e) == 0) {
+		have_conv = true;
+		peer = conv.peer;
+	}
+	snap = xmalloc(sizeof *snap + msg_json_size(h->sender_name) + msg_json_size(h->body) +
+	               msg_json_size(h->client_id) + msg_json_size(peer));
+	memset(snap, 0, sizeof *snap);
+	snap->h.id = h->id;
+	snap->h.conversation_id = h->conversation_id;
+	snap->h.direction = h->direction;
+	snap->h.sender_device = h->sender_device;
+	snap->h.sent_at = h->sent_at;
+	snap->h.received_at = h->received_at;
+	snap->h.state = h->state;
+	at = snap->strings;
+	snap->h.sender_name = msg_json_snapshot_copy(&at, h->sender_name);
+	snap->h.body = msg_json_snapshot_copy(&at, h->body);
+	snap->h.client_id = msg_json_snapshot_copy(&at, h->client_id);
+	snap->peer = msg_json_snapshot_copy(&at, peer);
+	if (have_conv)
+		conversations_entry_clear(&conv);
+	return snap;
+}
+
+const struct history_message *
+msg_json_snapshot_message(const struct msg_json_snapshot *snap)
+{
+	return &snap->h;
+}
+
+/* {"message": ...}, the event's data. */
+static json_t *
+msg_json_snapshot_build(const void *arg)
+{
+	const struct msg_json_snapshot *snap = arg;
+
+	return json_pack("{s:o}", "message", msg_json_message(NULL, &snap->h, snap->peer));
+}
+
+void
+msg_json_emit_snapshot(struct msg *m, struct msg_json_snapshot *snap)
+{
+	if (!m->has_hooks && m->c->eng != NULL) {
+		engine_emit_lazy(m->c->eng, "message", msg_json_snapshot_build, snap);
+		return;
+	}
+	msg_emit(m, "message", msg_json_snapshot_build(snap));
+	free(snap);
 }
 
 static int

@@ -128,7 +128,7 @@ msg_recv_item(struct msg *m, const struct wire_envelope *env)
 static void
 msg_recv_item_clear(struct msg_batch_item *it)
 {
-	json_decref(it->message);
+	free(it->message);
 	it->message = NULL;
 	free(it->receipt_to);
 	free(it->receipt_msg_id);
@@ -164,7 +164,7 @@ msg_recv_sync_copy(struct msg_recv_ctx *x, const struct content *ct)
 	h.id = id;
 	h.direction = HISTORY_OUT;
 	h.state = HISTORY_SENT;
-	x->item->message = msg_json_message(x->m, &h, ct->sent_to);
+	x->item->message = msg_json_snapshot(x->m, &h, ct->sent_to);
 	return 0;
 }
 
@@ -212,11 +212,11 @@ msg_recv_text(struct msg_recv_ctx *x, const struct content *ct)
 	x->touch_conversation = conv;
 	x->touch_at = h.received_at;
 	x->item->history_id = id;
-	/* The event's message object, built now rather than read back. */
+	/* What the event needs, kept now rather than read back. */
 	h.id = id;
 	h.direction = HISTORY_IN;
 	h.state = HISTORY_RECEIVED;
-	x->item->message = msg_json_message(x->m, &h, env->from);
+	x->item->message = msg_json_snapshot(x->m, &h, env->from);
 	x->item->receipt_to = xstrdup(env->from);
 	x->item->receipt_msg_id = xstrdup(ct->id);
 	r = 0;
@@ -439,7 +439,7 @@ msg_on_envelope(struct core *c, const struct wire_envelope *env)
 		 * decrypt. Ack it so it does not come back forever, and say so. */
 		x.item->ack = true;
 		x.item->history_id = 0;
-		json_decref(x.item->message);
+		free(x.item->message);
 		x.item->message = NULL;
 		free(x.item->failed);
 		x.item->failed = xasprintf("could not decrypt: %s", x.e.msg);
@@ -494,14 +494,11 @@ msg_recv_after_commit(struct msg *m, struct msg_batch_item *items, size_t n)
 
 		sweep = sweep || it->identity_check;
 		if (it->history_id != 0 && it->message != NULL) {
-			const char *dir =
-			    json_string_value(json_object_get(it->message, "direction"));
-
 			memset(&h, 0, sizeof h);
-			h.id = it->history_id;
-			h.direction =
-			    dir != NULL && strcmp(dir, "in") == 0 ? HISTORY_IN : HISTORY_OUT;
-			msg_emit(m, "message", json_pack("{s:O}", "message", it->message));
+			h.id = msg_json_snapshot_message(it->message)->id;
+			h.direction = msg_json_snapshot_message(it->message)->direction;
+			msg_json_emit_snapshot(m, it->message);
+			it->message = NULL;
 			msg_methods_new_message(m, &h);
 		}
 		for (j = 0; j < it->n_state_ids; j++) {

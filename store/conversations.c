@@ -195,7 +195,7 @@ conversations_touch(struct db *db, int64_t id, int64_t at, int unread_delta, str
 	sqlite3_stmt *st;
 
 	st = db_prepare(db,
-	                "UPDATE conversations SET last_activity = max(last_activity, ?),"
+	                "UPDATE OR FAIL conversations SET last_activity = max(last_activity, ?),"
 	                " unread = unread + ? WHERE id = ?",
 	                e);
 	if (st == NULL)

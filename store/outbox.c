@@ -153,14 +153,14 @@ outbox_update(struct db *db, const char *sql, int64_t id, int64_t arg, const cha
 int
 outbox_note_attempt(struct db *db, int64_t id, struct err *e)
 {
-	return outbox_update(db, "UPDATE outbox SET attempts = attempts + ?2 WHERE id = ?1", id, 1,
+	return outbox_update(db, "UPDATE OR FAIL outbox SET attempts = attempts + ?2 WHERE id = ?1", id, 1,
 	                     "counting an attempt", e);
 }
 
 int
 outbox_mark_sent(struct db *db, int64_t id, struct err *e)
 {
-	return outbox_update(db, "UPDATE outbox SET state = 1, sent_at = ?2 WHERE id = ?1", id,
+	return outbox_update(db, "UPDATE OR FAIL outbox SET state = 1, sent_at = ?2 WHERE id = ?1", id,
 	                     db_now_ms(db), "marking sent", e);
 }
 

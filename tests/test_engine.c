@@ -70,6 +70,46 @@ test_engine_events_ring_keeps_newest(void **state)
 	engine_events_clear(&ev);
 }
 
+/* A lazy event's data is built each time it is read, from its argument,
+ * and the argument is freed when the ring drops the event (ASan would
+ * report the leak or a double free). */
+static int lazy_builds;
+
+static json_t *
+lazy_build(const void *arg)
+{
+	lazy_builds++;
+	return json_pack("{s:s}", "text", (const char *)arg);
+}
+
+static void
+test_engine_events_lazy_data_built_when_read(void **state)
+{
+	struct engine_events ev;
+	json_t *j;
+	int i;
+	(void)state;
+
+	lazy_builds = 0;
+	engine_events_init(&ev, 2);
+	assert_int_equal(engine_events_push_lazy(&ev, "message", lazy_build, xstrdup("hi")), 1);
+	assert_int_equal(lazy_builds, 0);
+	for (i = 0; i < 2; i++) {
+		j = engine_events_json(engine_events_after(&ev, 0, 0));
+		assert_string_equal(json_string_value(json_object_get(j, "type")), "message");
+		assert_string_equal(
+		    json_string_value(json_object_get(json_object_get(j, "data"), "text")), "hi");
+		json_decref(j);
+	}
+	assert_int_equal(lazy_builds, 2);
+	/* Pushed out by newer events, built never. */
+	engine_events_push_lazy(&ev, "message", lazy_build, xstrdup("a"));
+	engine_events_push_lazy(&ev, "message", lazy_build, xstrdup("b"));
+	assert_int_equal(engine_events_oldest(&ev), 2);
+	assert_int_equal(lazy_builds, 2);
+	engine_events_clear(&ev);
+}
+
 /* An engine on a temporary profile and one frontend connected to it. */
 struct rig {
 	char dir[64];
@@ -191,6 +231,68 @@ error_code(json_t *reply)
 
 	assert_non_null(error);
 	return (int)json_integer_value(json_object_get(error, "code"));
+}
+
+/* Timers fire in due order, never early, a cancelled one never, and the
+ * loop sleeps while it waits: libwebsockets' own timers spin through
+ * poll(0) for their last millisecond, thousands of passes. */
+struct timer_probe {
+	struct engine_timer t;
+	int64_t set_us, due_us, fired_us;
+	int order;
+};
+
+static int timer_fired;
+
+static void
+timer_probe_fire(struct engine_timer *t)
+{
+	struct timer_probe *p = (struct timer_probe *)t;
+
+	p->fired_us = engine_now_us();
+	p->order = ++timer_fired;
+}
+
+static void
+timer_probe_set(struct rig *r, struct timer_probe *p, int64_t delay_us)
+{
+	p->set_us = engine_now_us();
+	p->due_us = p->set_us + delay_us;
+	engine_timer_schedule(r->eng, &p->t, timer_probe_fire, delay_us);
+}
+
+static void
+test_engine_timers_fire_in_order_on_time_without_spinning(void **state)
+{
+	struct rig *r = *state;
+	struct timer_probe a = {0}, b = {0}, c = {0}, d = {0};
+	int64_t deadline = engine_now_us() + 5 * 1000000;
+	int passes = 0;
+
+	timer_fired = 0;
+	timer_probe_set(r, &c, 4500);
+	timer_probe_set(r, &a, 1500);
+	timer_probe_set(r, &d, 300);
+	timer_probe_set(r, &b, 3200);
+	timer_probe_set(r, &d, 6000); /* moved later */
+	engine_timer_cancel(r->eng, &b.t);
+	engine_timer_cancel(r->eng, &b.t); /* twice is harmless */
+	while (timer_fired < 3 && engine_now_us() < deadline) {
+		lws_service(engine_lws_context(r->eng), 0);
+		passes++;
+	}
+	assert_int_equal(timer_fired, 3);
+	assert_int_equal(a.order, 1);
+	assert_int_equal(c.order, 2);
+	assert_int_equal(d.order, 3);
+	assert_int_equal(b.order, 0);
+	assert_true(a.fired_us >= a.due_us);
+	assert_true(c.fired_us >= c.due_us);
+	assert_true(d.fired_us >= d.due_us);
+	assert_false(a.t.armed || b.t.armed || c.t.armed || d.t.armed);
+	/* Three wake-ups and a few spurious ones; a spinning loop makes
+	 * thousands of passes in 6 ms. */
+	assert_in_range(passes, 3, 40);
 }
 
 static void
@@ -498,6 +600,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_engine_events_cursors_grow_from_one),
 	    cmocka_unit_test(test_engine_events_ring_keeps_newest),
+	    cmocka_unit_test(test_engine_events_lazy_data_built_when_read),
+	    cmocka_unit_test_setup_teardown(test_engine_timers_fire_in_order_on_time_without_spinning,
+	                                    rig_setup, rig_teardown),
 	    cmocka_unit_test_setup_teardown(test_engine_answers_each_error_code, rig_setup,
 	                                    rig_teardown),
 	    cmocka_unit_test_setup_teardown(test_engine_skips_notifications_and_blank_lines,

@@ -94,10 +94,36 @@ engine_emit(struct engine *eng, const char *type, json_t *data)
 	return 0;
 }
 
+uint64_t
+engine_emit_lazy(struct engine *eng, const char *type, engine_event_build_fn *build, void *arg)
+{
+	free(arg);
+	return 0;
+}
+
 struct lws_context *
 engine_lws_context(struct engine *eng)
 {
 	return NULL;
+}
+
+/* Without a loop (engine_lws_context is NULL) the core sets no timers. */
+void
+engine_timer_schedule(struct engine *eng, struct engine_timer *t, engine_timer_fn *fn,
+                      int64_t delay_us)
+{
+	fail_msg("a timer without an event loop");
+}
+
+void
+engine_timer_cancel(struct engine *eng, struct engine_timer *t)
+{
+}
+
+int64_t
+engine_now_us(void)
+{
+	return 0;
 }
 
 /* --- transport stubs (the hooks carry the traffic) --- */

@@ -149,6 +149,47 @@ test_b64_rejects_non_canonical_input(void **state)
 	}
 }
 
+/* Every byte outside the alphabet, in every position of a quad and of a
+ * short tail, is refused and named by its offset; every byte value
+ * survives a round trip at every tail length. */
+static void
+test_b64_refuses_each_byte_outside_the_alphabet_where_it_stands(void **state)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char text[9], want[40];
+	uint8_t raw[256], *dec;
+	struct err e = {0};
+	size_t pos, n, len;
+	int c;
+	char *enc;
+	(void)state;
+
+	for (c = 1; c < 256; c++) {
+		if (strchr(alphabet, c) != NULL)
+			continue;
+		for (pos = 0; pos < 7; pos++) {
+			memcpy(text, "Zm9vYmE=", 9); /* "fooba" */
+			text[pos] = (char)c;
+			snprintf(want, sizeof want, "offset %zu", pos);
+			if (b64_decode(text, 8, &dec, &n, &e) == 0)
+				fail_msg("accepted byte %d at %zu", c, pos);
+			if (c != '=' || pos != 6)
+				assert_non_null(strstr(e.msg, want));
+		}
+	}
+	for (c = 0; c < 256; c++)
+		raw[c] = (uint8_t)(255 - c);
+	for (len = 0; len <= sizeof raw; len++) {
+		enc = b64_encode(raw, len);
+		assert_int_equal(b64_decode(enc, strlen(enc), &dec, &n, NULL), 0);
+		assert_int_equal(n, len);
+		assert_memory_equal(dec, raw, len);
+		free(dec);
+		free(enc);
+	}
+}
+
 static void
 test_b64_decode_exact_refuses_wrong_length(void **state)
 {
@@ -1425,6 +1466,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_b64_matches_rfc4648_vectors),
 	    cmocka_unit_test(test_b64_rejects_non_canonical_input),
+	    cmocka_unit_test(test_b64_refuses_each_byte_outside_the_alphabet_where_it_stands),
 	    cmocka_unit_test(test_b64_decode_exact_refuses_wrong_length),
 	    cmocka_unit_test(test_b64url_roundtrips_blob_ids_without_padding),
 	    cmocka_unit_test(test_names_follow_the_page_syntax),

@@ -3,29 +3,58 @@
  * and a frame must have exactly one valid spelling. */
 #include "wire/b64.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* Value of c in the alphabet, or -1. Both alphabets share their first 62
- * characters; ranges, not a search of the alphabet: every byte of every
- * envelope comes through here. */
-static int
-b64_value(const char *alphabet, unsigned char c)
+/* Each byte's value in the alphabet, or -1: one load per character, since
+ * every byte of every envelope comes through here. */
+/* clang-format off */
+static const int8_t b64_std_value[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+static const int8_t b64_url_value[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+/* clang-format on */
+
+static const int8_t *
+b64_values(const char *alphabet)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == (unsigned char)alphabet[62])
-		return 62;
-	if (c == (unsigned char)alphabet[63])
-		return 63;
-	return -1;
+	return alphabet == b64_url ? b64_url_value : b64_std_value;
 }
 
 static void
@@ -67,33 +96,46 @@ static int
 b64_decode_into(const char *alphabet, const char *s, size_t len, uint8_t *out, size_t *out_len,
                 struct err *e)
 {
-	size_t i, o = 0, rem = len % 4;
+	const int8_t *val = b64_values(alphabet);
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, o = 0, rem = len % 4, k;
+	int32_t a, b, c, d;
 	uint32_t v;
-	int c[4], k;
 
 	if (rem == 1)
 		return err_set(e, ERR_INVALID, "base64: impossible length %zu", len);
-	for (i = 0; i < len; i += 4) {
-		size_t take = len - i < 4 ? len - i : 4;
-		v = 0;
-		for (k = 0; k < (int)take; k++) {
-			c[k] = b64_value(alphabet, (unsigned char)s[i + k]);
-			if (c[k] < 0)
-				return err_set(e, ERR_INVALID,
-				               "base64: bad character at offset %zu", i + k);
-			v |= (uint32_t)c[k] << (18 - 6 * k);
-		}
+	for (i = 0; i + 4 <= len; i += 4) {
+		a = val[u[i]];
+		b = val[u[i + 1]];
+		c = val[u[i + 2]];
+		d = val[u[i + 3]];
+		if ((a | b | c | d) < 0)
+			goto bad;
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
 		out[o++] = (uint8_t)(v >> 16);
-		if (take >= 3)
-			out[o++] = (uint8_t)(v >> 8);
-		if (take == 4)
-			out[o++] = (uint8_t)v;
+		out[o++] = (uint8_t)(v >> 8);
+		out[o++] = (uint8_t)v;
+	}
+	if (rem != 0) {
+		a = val[u[i]];
+		b = val[u[i + 1]];
+		c = rem == 3 ? val[u[i + 2]] : 0;
+		if ((a | b | c) < 0)
+			goto bad;
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
 		/* Canonical form: the bits below the last output byte are zero. */
-		if ((take == 2 && (v & 0xFFFF) != 0) || (take == 3 && (v & 0xFF) != 0))
+		if ((rem == 2 && (v & 0xFFFF) != 0) || (rem == 3 && (v & 0xFF) != 0))
 			return err_set(e, ERR_INVALID, "base64: non-zero trailing bits");
+		out[o++] = (uint8_t)(v >> 16);
+		if (rem == 3)
+			out[o++] = (uint8_t)(v >> 8);
 	}
 	*out_len = o;
 	return 0;
+bad:
+	for (k = i; k < len && val[u[k]] >= 0; k++)
+		;
+	return err_set(e, ERR_INVALID, "base64: bad character at offset %zu", k);
 }
 
 size_t
