@@ -111,10 +111,15 @@ wait_until 60 "bob's history to hold the backlog" has_incoming bob alice $((have
 t_first=$(first_received_ms bob alice "$have")
 t_last=$(last_received_ms bob alice)
 echo "catch-up of $Q queued messages:"
-echo "  engine start to empty relay queue: $((t1 - t0)) ms, $((Q * 1000 / (t1 - t0 > 0 ? t1 - t0 : 1))) msg/s"
+# The engine's own clock stamps each commit (received_ms); the relay's
+# queue is only looked at every 0.1 s, so that figure is coarser.
+if [ "$t_last" -gt "$t0" ]; then
+	echo "  engine start to last commit: $((t_last - t0)) ms, $((Q * 1000 / (t_last - t0))) msg/s"
+fi
 if [ "$t_first" -gt 0 ] && [ "$t_last" -gt "$t_first" ]; then
 	echo "  first to last commit: $((t_last - t_first)) ms, $((Q * 1000 / (t_last - t_first))) msg/s"
 fi
+echo "  engine start to empty relay queue (polled every 0.1 s): $((t1 - t0)) ms, $((Q * 1000 / (t1 - t0 > 0 ? t1 - t0 : 1))) msg/s"
 
 # 4. Fixed rate: RATE msg/s offered for SECS s from alice to bob by a paced
 # writer into one `sotto rpc`; latency is bob's received_ms minus alice's

@@ -88,6 +88,10 @@ struct engine {
 /* Hand a descriptor to the loop as a raw file; opaque is its struct
  * engine_fd. On failure (NULL) the descriptor is still the caller's. */
 struct lws *engine_adopt(struct engine *eng, int fd, void *opaque);
+/* Adopt a descriptor of the engine's own under tag (kind set), or close
+ * it and fail naming what it is. */
+int engine_adopt_own(struct engine *eng, int fd, struct engine_fd *tag, enum engine_fd_kind kind,
+                     struct lws **wsi, const char *what, struct err *e);
 /* engine_timer.c: the timerfd behind engine_timer_schedule. */
 int engine_timer_start(struct engine *eng, struct err *e);
 void engine_timer_fire(struct engine *eng);

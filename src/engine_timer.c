@@ -115,13 +115,9 @@ engine_timer_start(struct engine *eng, struct err *e)
 
 	if (fd < 0)
 		return err_set(e, ERR_IO, "timerfd: %s", strerror(errno));
-	eng->timer_tag.kind = ENGINE_FD_TIMER;
-	eng->timer_tag.eng = eng;
-	eng->timer_wsi = engine_adopt(eng, fd, &eng->timer_tag);
-	if (eng->timer_wsi == NULL) {
-		close(fd);
-		return err_set(e, ERR_INTERNAL, "cannot add the timer descriptor to the loop");
-	}
+	if (engine_adopt_own(eng, fd, &eng->timer_tag, ENGINE_FD_TIMER, &eng->timer_wsi, "timer",
+	                     e) < 0)
+		return -1;
 	eng->timer_fd = fd;
 	return 0;
 }

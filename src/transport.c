@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define TP_VHOST "sotto-relay-client"
+#define TP_VHOST_TLS "sotto-relay-client-tls"
 #define TP_SYSTEM_CAS "/etc/ssl/certs/ca-certificates.crt"
 #define TP_DEF_KEEPALIVE_MS 10000
 #define TP_DEF_TIMEOUT_MS 20000
@@ -400,22 +401,27 @@ tp_keepalive_cb(lws_sorted_usec_list_t *sul)
 }
 
 static struct lws_vhost *
-tp_vhost(struct lws_context *lws, struct err *e)
+tp_vhost(struct lws_context *lws, bool tls, struct err *e)
 {
+	const char *name = tls ? TP_VHOST_TLS : TP_VHOST;
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
 
-	/* One client vhost for every transport of the loop (the context
-	 * destroys it); lws keeps the name pointer, hence the literal. */
-	vh = lws_get_vhost_by_name(lws, TP_VHOST);
+	/* One client vhost per kind for every transport of the loop (the
+	 * context destroys them); lws keeps the name pointer, hence the
+	 * literals. Only wss:// gets a TLS context: reading the system's
+	 * certificate authorities took most of an engine's start. */
+	vh = lws_get_vhost_by_name(lws, name);
 	if (vh != NULL)
 		return vh;
 	memset(&info, 0, sizeof info);
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = tp_protocols;
-	info.vhost_name = TP_VHOST;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.client_ssl_ca_filepath = TP_SYSTEM_CAS;
+	info.vhost_name = name;
+	if (tls) {
+		info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.client_ssl_ca_filepath = TP_SYSTEM_CAS;
+	}
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
 	vh = lws_create_vhost(lws, &info);
@@ -728,7 +734,7 @@ transport_new(struct lws_context *lws, const struct transport_config *cfg,
 		return NULL;
 	}
 	tp->lws = lws;
-	tp->vh = tp_vhost(lws, e);
+	tp->vh = tp_vhost(lws, tp->url.tls, e);
 	if (tp->vh == NULL) {
 		transport_url_clear(&tp->url);
 		free(tp);

@@ -194,6 +194,7 @@ conversations_touch(struct db *db, int64_t id, int64_t at, int unread_delta, str
 {
 	sqlite3_stmt *st;
 
+	/* OR FAIL: one row, so no statement journal (see outbox.c). */
 	st = db_prepare(db,
 	                "UPDATE OR FAIL conversations SET last_activity = max(last_activity, ?),"
 	                " unread = unread + ? WHERE id = ?",

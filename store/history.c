@@ -357,6 +357,7 @@ history_set_state(struct db *db, int64_t id, enum history_state state, bool *cha
 	sqlite3_reset(st);
 	if (!history_state_may_move(now, state))
 		return 0;
+	/* OR FAIL: one row, so no statement journal (see outbox.c). */
 	st = db_prepare(db, "UPDATE OR FAIL messages SET state = ? WHERE id = ?", e);
 	if (st == NULL)
 		return -1;

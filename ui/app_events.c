@@ -170,8 +170,11 @@ app_events_drain(struct app *a)
 			continue;
 		}
 		if (r < 0) {
+			/* Attaching to a new engine queues its replayed events
+			 * (the connection state among them) without the socket
+			 * saying so: read on, or they wait for the next one. */
 			app_engine_lost(a, &e);
-			return;
+			continue;
 		}
 		app_events_one(a, note);
 		json_decref(note);
