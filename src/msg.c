@@ -6,12 +6,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/random.h>
 
 #include "store/idstore.h"
 #include "store/kv.h"
 #include "transport.h"
-#include "wire/b64.h"
 
 int
 msg_init(struct core *c, struct err *e)
@@ -133,22 +133,37 @@ msg_untrusted(struct msg *m, const char *name, bool *out, struct err *e)
 	return r;
 }
 
+/* A UUID of version 7 (RFC 9562): milliseconds since 1970 first, then 74
+ * random bits. Ids that grow with time land at the end of the unique
+ * indexes on them (history, outbox) instead of on a random page of each:
+ * a batch of 128 random ids rewrote about as many index pages. The relay
+ * learns the time the message was written, which the time it arrives
+ * tells it already but for messages that waited offline. */
 void
 msg_new_id(char out[WIRE_MSG_ID_MAX + 1])
 {
 	uint8_t raw[16];
-	size_t got = 0;
+	struct timespec ts;
+	uint64_t ms;
+	size_t got = 6;
 	ssize_t r;
-	char *s;
+	int i;
 
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	for (i = 0; i < 6; i++)
+		raw[i] = (uint8_t)(ms >> (40 - 8 * i));
 	while (got < sizeof raw) {
 		r = getrandom(raw + got, sizeof raw - got, 0);
 		if (r > 0)
 			got += (size_t)r;
 	}
-	s = b64_encode(raw, sizeof raw);
-	snprintf(out, WIRE_MSG_ID_MAX + 1, "%s", s);
-	free(s);
+	raw[6] = (uint8_t)(0x70 | (raw[6] & 0x0F)); /* version 7 */
+	raw[8] = (uint8_t)(0x80 | (raw[8] & 0x3F)); /* variant 10 */
+	snprintf(out, WIRE_MSG_ID_MAX + 1,
+	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", raw[0],
+	         raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7], raw[8], raw[9], raw[10],
+	         raw[11], raw[12], raw[13], raw[14], raw[15]);
 }
 
 void

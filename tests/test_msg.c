@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/e2e.h"
 #include "store/contacts.h"
@@ -610,10 +611,33 @@ test_msg_unknown_account_fails_the_send(void **state)
 	h_party_free(&alice);
 }
 
+/* Message ids are version 7 UUIDs the relay accepts, and one made later
+ * sorts after: appended to the indexes on them, not scattered. */
+static void
+test_msg_ids_are_uuid7_growing_with_time(void **state)
+{
+	char a[WIRE_MSG_ID_MAX + 1], b[WIRE_MSG_ID_MAX + 1], c[WIRE_MSG_ID_MAX + 1];
+	struct timespec pause = {0, 2 * 1000 * 1000};
+	(void)state;
+
+	msg_new_id(a);
+	msg_new_id(c);
+	nanosleep(&pause, NULL);
+	msg_new_id(b);
+	assert_int_equal(strlen(a), 36);
+	assert_true(wire_msg_id_valid(a));
+	assert_int_equal(a[14], '7');
+	assert_non_null(strchr("89ab", a[19]));
+	assert_true(strcmp(a, b) < 0);
+	assert_true(strcmp(c, b) < 0);
+	assert_string_not_equal(a, c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_msg_ids_are_uuid7_growing_with_time),
 	    cmocka_unit_test_setup_teardown(test_msg_text_reaches_peer_and_comes_back_delivered,
 	                                    h_setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(test_msg_redelivery_after_lost_ack_is_dropped, h_setup,
