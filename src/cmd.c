@@ -66,8 +66,9 @@ const struct cmd_exit_info cmd_exit_table[] = {
     {CMD_EXIT_UNAVAILABLE, "the feature is not available in this build, or not yet"},
     {CMD_EXIT_SOFTWARE, "an internal error (a bug: please report it)"},
     {CMD_EXIT_TEMPFAIL, "the relay or the engine could not be reached; try again later"},
-    {CMD_EXIT_AUTH, "wrong or missing passphrase, refused authentication, or unsafe permissions "
-                    "on the profile directory or passphrase file"},
+    {CMD_EXIT_AUTH, "wrong or missing passphrase, refused authentication, a relay certificate "
+                    "that is not trusted, or unsafe permissions on the profile directory or "
+                    "passphrase file"},
     {-1, NULL},
 };
 

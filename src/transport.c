@@ -654,11 +654,32 @@ tp_closed(struct transport *tp)
 	}
 }
 
+/* Why a connection failed, in words a user can act on: lws says only
+ * "SSL err 1" when the relay's certificate is not trusted, while OpenSSL
+ * still knows what was wrong with it. */
+static enum err_code
+tp_connect_error(struct transport *tp, struct lws *wsi, const char *why, char *msg, size_t size)
+{
+	SSL *ssl = tp->url.tls ? lws_get_ssl(wsi) : NULL;
+	long verify = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
+
+	if (verify != X509_V_OK) {
+		snprintf(msg, size, "the relay's certificate is not trusted (%s)%s",
+		         X509_verify_cert_error_string(verify),
+		         tp->has_pin ? "" : "; if it is yours, register with --pin and its SHA-256");
+		return ERR_AUTH; /* as a pin that does not match */
+	}
+	snprintf(msg, size, "cannot connect to the relay: %.100s",
+	         why != NULL ? why : "unknown error");
+	return ERR_NETWORK;
+}
+
 static int
 tp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct transport *tp = lws_get_opaque_user_data(wsi);
 	const unsigned char *b = in;
+	enum err_code code;
 	char msg[160];
 
 	(void)user;
@@ -666,11 +687,10 @@ tp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 		return 0;
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		snprintf(msg, sizeof msg, "cannot connect to the relay: %.100s",
-		         in != NULL ? (const char *)in : "unknown error");
+		code = tp_connect_error(tp, wsi, in, msg, sizeof msg);
 		/* lws frees this wsi itself: detach it without killing. */
 		tp_release(tp, wsi);
-		tp_down_msg(tp, TRANSPORT_OFFLINE, ERR_NETWORK, msg);
+		tp_down_msg(tp, TRANSPORT_OFFLINE, code, msg);
 		return 0;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		tp_established(tp, wsi);
