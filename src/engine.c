@@ -297,6 +297,7 @@ engine_free(struct engine *eng)
 	if (eng->lws != NULL) {
 		engine_conn_flush_all(eng);
 		lws_sul_cancel(&eng->idle_sul);
+		lws_sul_cancel(&eng->timer_soon);
 		lws_context_destroy(eng->lws);
 	}
 	if (eng->signals_blocked)

@@ -64,8 +64,9 @@ struct engine {
 	struct engine_fd listen_tag, signal_tag, timer_tag;
 	struct lws *listen_wsi, *signal_wsi, *timer_wsi;
 	int timer_fd;
-	struct engine_timer *timers; /* armed, soonest first */
-	int64_t timer_set_us;        /* when timer_fd fires; 0: disarmed */
+	struct engine_timer *timers;       /* armed, soonest first */
+	int64_t timer_set_us;              /* when timer_fd fires; 0: disarmed */
+	lws_sorted_usec_list_t timer_soon; /* for timers due at once */
 	int lock_fd;
 	char *sock_path, *pid_path;
 	struct engine_conn *conns;

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+static void engine_timer_soon(lws_sorted_usec_list_t *sul);
+
 int64_t
 engine_now_us(void)
 {
@@ -37,6 +39,13 @@ engine_timer_rearm(struct engine *eng)
 	if (eng->timer_fd < 0 || eng->timers == NULL)
 		return;
 	due = eng->timers->due_us > 0 ? eng->timers->due_us : 1; /* 0 would disarm */
+	if (due <= engine_now_us()) {
+		/* Due now: a libwebsockets timer that is ripe already runs on
+		 * the next pass without spinning, and costs no system call
+		 * (a sender sets one for every message it commits). */
+		lws_sul_schedule(eng->lws, 0, &eng->timer_soon, engine_timer_soon, 1);
+		return;
+	}
 	if (eng->timer_set_us != 0 && eng->timer_set_us <= due)
 		return;
 	memset(&its, 0, sizeof its);
@@ -88,24 +97,36 @@ engine_timer_cancel(struct engine *eng, struct engine_timer *t)
 		engine_timer_unlink(eng, t);
 }
 
-/* The descriptor is readable: run every timer that is due. A callback may
- * schedule or cancel timers, so the list is read again after each. */
-void
-engine_timer_fire(struct engine *eng)
+/* Run every timer that is due. A callback may schedule or cancel timers,
+ * so the list is read again after each. */
+static void
+engine_timer_run_due(struct engine *eng)
 {
 	struct engine_timer *t;
-	uint64_t expirations;
-	int64_t now;
+	int64_t now = engine_now_us();
 
-	while (read(eng->timer_fd, &expirations, sizeof expirations) > 0)
-		;
-	eng->timer_set_us = 0; /* a one-shot: it is disarmed now */
-	now = engine_now_us();
 	while ((t = eng->timers) != NULL && t->due_us <= now && !eng->stopping) {
 		engine_timer_unlink(eng, t);
 		t->fn(t);
 	}
 	engine_timer_rearm(eng);
+}
+
+static void
+engine_timer_soon(lws_sorted_usec_list_t *sul)
+{
+	engine_timer_run_due(lws_container_of(sul, struct engine, timer_soon));
+}
+
+/* The descriptor is readable. */
+void
+engine_timer_fire(struct engine *eng)
+{
+	uint64_t expirations;
+
+	if (read(eng->timer_fd, &expirations, sizeof expirations) > 0)
+		eng->timer_set_us = 0; /* a one-shot: it is disarmed now */
+	engine_timer_run_due(eng);
 }
 
 int
