@@ -148,3 +148,12 @@ if [ "$t_last" -gt "$t_first" ]; then
 	fi
 fi
 echo "  latency: $(percentiles "$T/rate.lat")"
+# Where it went: the relay stamps each envelope when it takes the send.
+history_json bob --with alice |
+	jq -r 'select(.direction == "in" and .server_ms != null) |
+		"\(.server_ms - .sent_ms) \(.received_ms - .server_ms)"' |
+	tail -n +$((have + 1)) >"$T/rate.split"
+awk '{ print $1 }' "$T/rate.split" >"$T/rate.to_relay"
+awk '{ print $2 }' "$T/rate.split" >"$T/rate.from_relay"
+echo "    sender to relay: $(percentiles "$T/rate.to_relay")"
+echo "    relay to receiver: $(percentiles "$T/rate.from_relay")"

@@ -60,11 +60,12 @@ msg_json_message(struct msg *m, const struct history_message *h, const char *pee
 		have_conv = true;
 		peer = conv.peer;
 	}
-	o = json_pack("{s:I,s:I,s:s?,s:s,s:s?,s:i,s:s,s:I,s:o,s:s,s:s?}", "id", (json_int_t)h->id,
-	              "conversation", (json_int_t)h->conversation_id, "peer", peer, "direction",
-	              h->direction == HISTORY_IN ? "in" : "out", "sender", h->sender_name,
-	              "sender_device", (int)h->sender_device, "text", h->body ? h->body : "",
-	              "sent_ms", (json_int_t)h->sent_at, "received_ms",
+	o = json_pack("{s:I,s:I,s:s?,s:s,s:s?,s:i,s:s,s:I,s:o,s:o,s:s,s:s?}", "id",
+	              (json_int_t)h->id, "conversation", (json_int_t)h->conversation_id, "peer",
+	              peer, "direction", h->direction == HISTORY_IN ? "in" : "out", "sender",
+	              h->sender_name, "sender_device", (int)h->sender_device, "text",
+	              h->body ? h->body : "", "sent_ms", (json_int_t)h->sent_at, "server_ms",
+	              h->server_at > 0 ? json_integer(h->server_at) : json_null(), "received_ms",
 	              h->received_at > 0 ? json_integer(h->received_at) : json_null(), "state",
 	              msg_json_state(h->state, h->direction), "msg_id", msg_id);
 	if (have_conv)
@@ -123,6 +124,7 @@ msg_json_snapshot(struct msg *m, const struct history_message *h, const char *pe
 	snap->h.direction = h->direction;
 	snap->h.sender_device = h->sender_device;
 	snap->h.sent_at = h->sent_at;
+	snap->h.server_at = h->server_at;
 	snap->h.received_at = h->received_at;
 	snap->h.state = h->state;
 	at = snap->strings;
