@@ -12,7 +12,9 @@ Q=${BENCH_Q:-10000}        # messages queued while the receiver is offline
 RATE=${BENCH_RATE:-1000}   # fixed-rate phase: messages per second offered ...
 SECS=${BENCH_SECS:-10}     # ... for this many seconds
 PACE=$INTEG_TOP/bench/bench_pace
+STAMP=$INTEG_TOP/bench/bench_stamp
 [ -x "$PACE" ] || hard_error "no bench/bench_pace at $PACE (make bench/bench_pace)"
+[ -x "$STAMP" ] || hard_error "no bench/bench_stamp at $STAMP (make bench/bench_stamp)"
 
 # percentiles FILE: p50 p90 p99 max of a column of integers.
 percentiles()
@@ -126,6 +128,20 @@ echo "  engine start to empty relay queue (polled every 0.1 s): $((t1 - t0)) ms,
 # sent_ms (one machine, one clock).
 have=$((have + Q))
 n=$((RATE * SECS))
+# A frontend subscribed to bob's events (as the interface is) stamps each
+# message as it is told of it, after the commit: the latency a user sees.
+# It follows from bob's current cursor, until $T/follow.stop appears.
+cursor=$(rpc_once bob engine.info '{}' | jq -r .cursor) || fail "engine.info of bob"
+(
+	printf '{"jsonrpc":"2.0","id":1,"method":"engine.subscribe","params":{"cursor":%s}}\n' "$cursor"
+	until [ -e "$T/follow.stop" ]; do sleep 0.2; done
+) | sotto_as bob rpc 2>"$T/follow.err" | "$STAMP" >"$T/follow" &
+follow_pid=$!
+follower_has()
+{
+	[ "$(grep -c '"text":"rate ' "$T/follow")" -ge "$1" ]
+}
+sleep 0.5
 "$PACE" "$RATE" "$SECS" bob "rate" 1 2>"$T/pace.err" |
 	sotto_as alice rpc >"$T/rate.rpc" 2>>"$T/alice.rpc.err" ||
 	fail "the paced sotto rpc exited $?: $(tail -n 3 "$T/alice.rpc.err")"
@@ -147,7 +163,7 @@ if [ "$t_last" -gt "$t_first" ]; then
 		echo "  offered rate sustained: NO ($got of $RATE msg/s)"
 	fi
 fi
-echo "  latency: $(percentiles "$T/rate.lat")"
+echo "  latency to bob storing it (received_ms, inside his transaction): $(percentiles "$T/rate.lat")"
 # Where it went: the relay stamps each envelope when it takes the send.
 history_json bob --with alice |
 	jq -r 'select(.direction == "in" and .server_ms != null) |
@@ -157,3 +173,11 @@ awk '{ print $1 }' "$T/rate.split" >"$T/rate.to_relay"
 awk '{ print $2 }' "$T/rate.split" >"$T/rate.from_relay"
 echo "    sender to relay: $(percentiles "$T/rate.to_relay")"
 echo "    relay to receiver: $(percentiles "$T/rate.from_relay")"
+wait_until 30 "the subscriber to be told of the fixed-rate messages" follower_has "$n"
+touch "$T/follow.stop"
+wait "$follow_pid"
+sed 's/^\([0-9]*\) \(.*\)$/{"at":\1,"e":\2}/' "$T/follow" |
+	jq -r '.at as $at | .e.params | select(.type == "message") | .data.message |
+		select(.direction == "in" and (.text | startswith("rate "))) | $at - .sent_ms' \
+		>"$T/rate.shown"
+echo "  latency to a subscribed frontend (its event, after the commit): $(percentiles "$T/rate.shown")"

@@ -2,8 +2,10 @@
 # Never run by make check; `make bench-e2e` runs it and prints figures.
 # bench_pace writes send requests at a fixed rate for its last phase.
 EXTRA_DIST += bench/bench_e2e.sh
-noinst_PROGRAMS += bench/bench_pace
+# bench_stamp times the events a subscribed `sotto rpc` prints.
+noinst_PROGRAMS += bench/bench_pace bench/bench_stamp
 bench_bench_pace_SOURCES = bench/bench_pace.c
-bench-e2e: sotto$(EXEEXT) sotto-relay$(EXEEXT) bench/bench_pace$(EXEEXT)
+bench_bench_stamp_SOURCES = bench/bench_stamp.c
+bench-e2e: sotto$(EXEEXT) sotto-relay$(EXEEXT) bench/bench_pace$(EXEEXT) bench/bench_stamp$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' INTEG_LIMIT=900 bash $(top_srcdir)/bench/bench_e2e.sh
 .PHONY: bench-e2e
