@@ -22,9 +22,7 @@
  * batch's first. Half the relay's window (WIRE_WINDOW): while one half
  * commits, the relay pushes the other instead of waiting for our ack. */
 #define MSG_BATCH_MAX (WIRE_WINDOW / 2)
-/* A burst's envelopes come microseconds apart; a lone message should not
- * wait long for company (the timer is exact: engine_timer.c). */
-#define MSG_BATCH_IDLE_US 200
+#define MSG_BATCH_IDLE_US 500
 #define MSG_BATCH_AGE_US 20000
 /* A batch that only holds bookkeeping (answers from the relay, attempt
  * counts) waits this long for company. */
