@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/fdio.h"
+
 static int64_t
 bench_pace_now_ns(void)
 {
@@ -19,23 +21,6 @@ bench_pace_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int
-bench_pace_write(const char *buf, size_t len)
-{
-	ssize_t r;
-
-	while (len > 0) {
-		r = write(STDOUT_FILENO, buf, len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		buf += r;
-		len -= (size_t)r;
-	}
-	return 0;
 }
 
 static int
@@ -82,7 +67,7 @@ main(int argc, char **argv)
 		               "\"params\":{\"to\":\"%s\",\"text\":\"%s %06ld\"}}\n",
 		               first_id + i, argv[3], argv[4], i + 1);
 		if (len < 0 || (size_t)len >= sizeof line ||
-		    bench_pace_write(line, (size_t)len) < 0) {
+		    fdio_write_all(STDOUT_FILENO, line, (size_t)len, false) < 0) {
 			fprintf(stderr, "bench_pace: write failed after %ld requests\n", i);
 			free(late);
 			return 1;

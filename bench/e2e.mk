@@ -5,6 +5,7 @@ EXTRA_DIST += bench/bench_e2e.sh
 # bench_stamp times the events a subscribed `sotto rpc` prints.
 noinst_PROGRAMS += bench/bench_pace bench/bench_stamp
 bench_bench_pace_SOURCES = bench/bench_pace.c
+bench_bench_pace_LDADD = libsottoutil.a
 bench_bench_stamp_SOURCES = bench/bench_stamp.c
 bench-e2e: sotto$(EXEEXT) sotto-relay$(EXEEXT) bench/bench_pace$(EXEEXT) bench/bench_stamp$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' INTEG_LIMIT=900 bash $(top_srcdir)/bench/bench_e2e.sh

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/fdio.h"
 #include "util/xmalloc.h"
 #include "wire/b64.h"
 #include "wire/wire.h"
@@ -47,19 +48,7 @@ ws_now_ms(void)
 int
 relaynet_ws_write(struct relaynet_ws *ws, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(ws->fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return fdio_write_all(ws->fd, buf, len, true);
 }
 
 /* Read what the socket has (waiting up to timeout_ms for the first

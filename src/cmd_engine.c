@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "jsonrpc.h"
 #include "profile.h"
+#include "util/fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,24 +22,9 @@
 #define CMD_ENGINE_BRIDGE_BACKLOG (1024 * 1024)
 
 static int
-cmd_engine_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 cmd_engine_print_line(int fd, const char *line, size_t len)
 {
-	if (cmd_engine_write_all(fd, line, len) < 0 || cmd_engine_write_all(fd, "\n", 1) < 0)
+	if (fdio_write_all(fd, line, len, false) < 0 || fdio_write_all(fd, "\n", 1, false) < 0)
 		return -1;
 	return 0;
 }

@@ -46,20 +46,32 @@ msg_json_peer_msg_id(const struct history_message *h)
 	return slash != NULL ? slash + 1 : h->client_id;
 }
 
+/* peer when given, else the conversation's, read into conv (*found: the
+ * caller clears conv). */
+static const char *
+msg_json_peer(struct msg *m, const struct history_message *h, const char *peer,
+              struct conversations_entry *conv, bool *found)
+{
+	struct err e;
+
+	*found = false;
+	if (peer == NULL && m != NULL && m->c->db != NULL &&
+	    conversations_get(m->c->db, h->conversation_id, conv, &e) == 0) {
+		*found = true;
+		peer = conv->peer;
+	}
+	return peer;
+}
+
 json_t *
 msg_json_message(struct msg *m, const struct history_message *h, const char *peer)
 {
 	struct conversations_entry conv;
 	const char *msg_id = msg_json_peer_msg_id(h);
-	struct err e;
 	json_t *o;
-	bool have_conv = false;
+	bool have_conv;
 
-	if (peer == NULL && m != NULL && m->c->db != NULL &&
-	    conversations_get(m->c->db, h->conversation_id, &conv, &e) == 0) {
-		have_conv = true;
-		peer = conv.peer;
-	}
+	peer = msg_json_peer(m, h, peer, &conv, &have_conv);
 	o = json_pack("{s:I,s:I,s:s?,s:s,s:s?,s:i,s:s,s:I,s:o,s:o,s:s,s:s?}", "id",
 	              (json_int_t)h->id, "conversation", (json_int_t)h->conversation_id, "peer",
 	              peer, "direction", h->direction == HISTORY_IN ? "in" : "out", "sender",
@@ -107,15 +119,10 @@ msg_json_snapshot(struct msg *m, const struct history_message *h, const char *pe
 {
 	struct conversations_entry conv;
 	struct msg_json_snapshot *snap;
-	bool have_conv = false;
-	struct err e;
+	bool have_conv;
 	char *at;
 
-	if (peer == NULL && m->c->db != NULL &&
-	    conversations_get(m->c->db, h->conversation_id, &conv, &e) == 0) {
-		have_conv = true;
-		peer = conv.peer;
-	}
+	peer = msg_json_peer(m, h, peer, &conv, &have_conv);
 	snap = xmalloc(sizeof *snap + msg_json_size(h->sender_name) + msg_json_size(h->body) +
 	               msg_json_size(h->client_id) + msg_json_size(peer));
 	memset(snap, 0, sizeof *snap);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/fdio.h"
+
 int
 fsutil_private_dir(const char *dir, struct err *e)
 {
@@ -69,23 +71,6 @@ fsutil_sync_parent(const char *path, struct err *e)
 	return rc;
 }
 
-static int
-fsutil_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 fsutil_write_atomic(const char *path, const void *data, size_t len, struct err *e)
 {
@@ -96,7 +81,7 @@ fsutil_write_atomic(const char *path, const void *data, size_t len, struct err *
 	fd = fsutil_open_private(tmp, 1, e);
 	if (fd < 0)
 		goto out;
-	if (fsutil_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fdio_write_all(fd, data, len, false) != 0 || fsync(fd) != 0) {
 		err_set(e, errno == ENOSPC ? ERR_NOSPACE : ERR_IO, "writing %s: %s", tmp,
 		        strerror(errno));
 		close(fd);

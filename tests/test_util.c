@@ -6,8 +6,13 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <sys/socket.h>
+#include <errno.h>
 
 #include "util/err.h"
+#include "util/fdio.h"
 #include "util/xmalloc.h"
 
 static void
@@ -78,6 +83,48 @@ test_wipe_zeroes_buffer(void **state)
 		assert_int_equal(buf[i], 0);
 }
 
+/* A pipe takes 64 KiB at a time: a bigger write comes out whole while
+ * the other end reads; a reader that has gone is EPIPE, not a signal,
+ * on a socket. */
+static void
+test_fdio_writes_everything_and_reports_a_gone_reader(void **state)
+{
+	enum { N = 300 * 1024 };
+	unsigned char *out = xmalloc(N), *in = xmalloc(N);
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+	int p[2], sv[2], status, i;
+	(void)state;
+
+	for (i = 0; i < N; i++)
+		out[i] = (unsigned char)(i * 7);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		_exit(fdio_write_all(p[1], out, N, false) == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	while ((n = read(p[0], in + got, N - got)) > 0)
+		got += (size_t)n;
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(got, N);
+	assert_memory_equal(in, out, N);
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	close(sv[1]);
+	errno = 0;
+	assert_int_equal(fdio_write_all(sv[0], out, 16, true), -1);
+	assert_int_equal(errno, EPIPE);
+	close(sv[0]);
+	free(out);
+	free(in);
+}
+
 int
 main(void)
 {
@@ -87,6 +134,7 @@ main(void)
 		cmocka_unit_test(test_err_set_accepts_null),
 		cmocka_unit_test(test_xasprintf_and_dups),
 		cmocka_unit_test(test_wipe_zeroes_buffer),
+		cmocka_unit_test(test_fdio_writes_everything_and_reports_a_gone_reader),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

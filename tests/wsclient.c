@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/fdio.h"
 #include "util/xmalloc.h"
 #include "wire/b64.h"
 
@@ -54,24 +55,6 @@ wsclient_tcp(int port)
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	return fd;
-}
-
-static int
-wsclient_write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Read more into c->rx, waiting up to timeout_ms. 1 on data, 0 on
@@ -142,7 +125,7 @@ wsclient_connect(int port, const char *path, const char *subprotocol, int *http_
 	want = b64_encode(digest, dlen);
 	free(concat);
 	free(key);
-	if (wsclient_write_all(c->fd, req, strlen(req)) < 0)
+	if (fdio_write_all(c->fd, req, strlen(req), true) < 0)
 		goto fail;
 	deadline = wsclient_now_ms() + 5000;
 	for (;;) {
@@ -199,7 +182,7 @@ wsclient_send(struct wsclient *c, int opcode, const void *buf, size_t len)
 	o += 4;
 	for (i = 0; i < len; i++)
 		frame[o + i] = ((const uint8_t *)buf)[i] ^ mask[i % 4];
-	rc = wsclient_write_all(c->fd, frame, o + len);
+	rc = fdio_write_all(c->fd, frame, o + len, true);
 	free(frame);
 	return rc;
 }
@@ -345,12 +328,12 @@ wsclient_http(int port, const char *method, const char *path, const char *auth, 
 	                 "Connection: close\r\n\r\n",
 	                 method, path, port, auth_line,
 	                 content_length < 0 ? (long long)body_len : content_length);
-	rc = wsclient_write_all(c.fd, head, strlen(head));
+	rc = fdio_write_all(c.fd, head, strlen(head), true);
 	free(head);
 	free(auth_line);
 	/* A refused upload may be cut short by the server: ignore errors. */
 	if (rc == 0 && body != NULL && body_len > 0)
-		wsclient_write_all(c.fd, body, body_len);
+		fdio_write_all(c.fd, body, body_len, true);
 	for (;;) {
 		if (c.rx_len > 0) {
 			c.rx[c.rx_len] = '\0';

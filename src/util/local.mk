@@ -6,7 +6,8 @@ libsottoutil_a_SOURCES = \
 	src/util/err.c src/util/err.h \
 	src/util/utf8.c src/util/utf8.h \
 	src/util/width.c src/util/width.h \
-	src/util/sanitize.c src/util/sanitize.h
+	src/util/sanitize.c src/util/sanitize.h \
+	src/util/fdio.c src/util/fdio.h
 
 check_PROGRAMS += tests/test_util
 TESTS += tests/test_util
