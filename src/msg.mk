@@ -6,6 +6,7 @@ libsottomsg_a_SOURCES = \
 	src/content.c src/content.h \
 	src/msg.c src/msg.h src/msg_int.h \
 	src/msg_job.c src/msg_send.c src/msg_recv.c src/msg_batch.c \
+	src/msg_batch_clock.c src/msg_batch_clock.h \
 	src/msg_methods.c src/msg_trust.c src/msg_json.c
 libsottomsg_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SIGNAL_CFLAGS) $(SQLCIPHER_CFLAGS) \
 	$(LWS_CFLAGS)
@@ -16,6 +17,12 @@ tests_test_content_SOURCES = tests/test_content.c
 tests_test_content_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_content_LDADD = libsottomsg.a libsottocrypto.a libsottowire.a libsottoutil.a \
 	$(SIGNAL_LIBS) $(LIBCRYPTO_LIBS) $(JANSSON_LIBS) -lpthread $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/test_msg_batch_clock
+TESTS += tests/test_msg_batch_clock
+tests_test_msg_batch_clock_SOURCES = tests/test_msg_batch_clock.c
+tests_test_msg_batch_clock_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_msg_batch_clock_LDADD = libsottomsg.a $(CMOCKA_LIBS)
 
 # The send/receive tests: real profiles and sessions, an in-process relay
 # and stubs for the engine, transport and account.c (tests/test_msg_harness.c).

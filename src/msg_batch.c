@@ -1,8 +1,8 @@
 /* The write batch: one open SQLCipher transaction that the envelopes
- * received and the messages sent since it opened share, committed on the
- * next pass of the loop (sends), after a pause in a burst of envelopes, or
- * when full or old. Nothing resting on it reaches the relay before its
- * commit; msg_recv_flush commits it and then acks, announces and sends. */
+ * received and the messages sent since it opened share, committed when
+ * msg_batch_clock.c says (at once for a lone send, after a pause in a
+ * burst of envelopes or a stream of sends, or when full or old). Nothing resting on it reaches the
+ * relay before its commit; msg_recv_flush commits it and then acks, announces and sends. */
 #include "msg_int.h"
 
 #include <stdlib.h>
@@ -13,43 +13,33 @@ msg_batch_fire(struct engine_timer *t)
 {
 	struct msg *m = lws_container_of(t, struct msg, batch_timer);
 
-	m->batch_armed = false;
-	m->batch_soon = false;
+	m->batch_clock.armed = false;
 	msg_recv_flush(m);
 }
 
 void
-msg_batch_arm(struct msg *m, int64_t delay_us)
+msg_batch_arm(struct msg *m, enum msg_batch_why why)
 {
-	int64_t now, due;
+	int64_t now;
 
 	if (msg_lws(m) == NULL)
-		return;
+		return; /* msg_batch_kick commits at the end of the entry point */
 	now = engine_now_us();
-	if (!m->batch_armed)
-		m->batch_first_us = now;
-	else if (m->batch_soon)
-		return; /* already due on the next pass */
-	due = now + delay_us;
-	/* A steady stream must not wait for a pause that never comes. */
-	if (due > m->batch_first_us + MSG_BATCH_AGE_US)
-		due = m->batch_first_us + MSG_BATCH_AGE_US;
-	m->batch_armed = true;
-	m->batch_soon = delay_us == 0;
-	engine_timer_schedule(m->c->eng, &m->batch_timer, msg_batch_fire, due - now);
+	if (msg_batch_clock_join(&m->batch_clock, why, now))
+		engine_timer_schedule(m->c->eng, &m->batch_timer, msg_batch_fire,
+		                      m->batch_clock.due_us - now);
 }
 
 void
 msg_batch_cancel(struct msg *m)
 {
-	if (m->batch_armed)
+	if (m->batch_clock.armed)
 		engine_timer_cancel(m->c->eng, &m->batch_timer);
-	m->batch_armed = false;
-	m->batch_soon = false;
+	msg_batch_clock_reset(&m->batch_clock);
 }
 
 int
-msg_batch_join(struct msg *m, bool soon, struct err *e)
+msg_batch_join(struct msg *m, enum msg_batch_why why, struct err *e)
 {
 	struct err local;
 
@@ -58,12 +48,7 @@ msg_batch_join(struct msg *m, bool soon, struct err *e)
 			return -1;
 		m->batch_open = true;
 	}
-	/* Nothing waits for a lazy write: it never moves a commit that is
-	 * due (a burst's, a send's) later. */
-	if (soon)
-		msg_batch_arm(m, 0);
-	else if (!m->batch_armed)
-		msg_batch_arm(m, MSG_BATCH_LAZY_US);
+	msg_batch_arm(m, why);
 	return 0;
 }
 
@@ -227,7 +212,7 @@ msg_batch_receipts_send(struct msg *m)
 	m->rcpt_peer = m->rcpt_id = NULL;
 	m->n_rcpt = 0;
 	/* Encrypted in the batch, sent when it commits. */
-	if (n > 0 && m->c->db != NULL && msg_batch_join(m, true, NULL) == 0) {
+	if (n > 0 && m->c->db != NULL && msg_batch_join(m, MSG_BATCH_SOON, NULL) == 0) {
 		ids = xcalloc(n, sizeof *ids);
 		for (i = 0; i < n; i++) {
 			if (peer[i] == NULL)

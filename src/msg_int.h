@@ -13,20 +13,16 @@
 #include "core.h"
 #include "msg.h"
 #include "store/history.h"
+#include "msg_batch_clock.h"
 #include "wire/wire.h"
 
 /* How long "send" waits for the relay's ack before answering "sending". */
 #define MSG_SEND_WAIT_MS 5000
-/* Receive batching: commit and ack after MSG_BATCH_MAX envelopes, when no
- * envelope came for MSG_BATCH_IDLE_US, or MSG_BATCH_AGE_US after the
- * batch's first. Half the relay's window (WIRE_WINDOW): while one half
- * commits, the relay pushes the other instead of waiting for our ack. */
+/* Receive batching (and its timing: msg_batch_clock.h): at most this
+ * many envelopes in a batch. Half the relay's window (WIRE_WINDOW): while
+ * one half commits, the relay pushes the other instead of waiting for our
+ * ack. */
 #define MSG_BATCH_MAX (WIRE_WINDOW / 2)
-#define MSG_BATCH_IDLE_US 500
-#define MSG_BATCH_AGE_US 20000
-/* A batch that only holds bookkeeping (answers from the relay, attempt
- * counts) waits this long for company. */
-#define MSG_BATCH_LAZY_US 10000
 /* Delivered receipts wait this long to go out together (one job per
  * sender instead of one per batch: at a steady rate a batch is often one
  * message). */
@@ -165,8 +161,7 @@ struct msg {
 	size_t batch_cap; /* items allocated in batch (msg_recv.c) */
 	bool batch_open;
 	struct engine_timer batch_timer; /* to the microsecond: see engine_timer.c */
-	bool batch_armed;
-	bool batch_soon; /* a send waits: commit on the next loop pass */
+	struct msg_batch_clock batch_clock; /* when it commits */
 	bool flushing;   /* inside msg_recv_flush */
 	int busy;        /* msg_job_run frames on the stack */
 	bool kicking;    /* inside msg_job_kick: it runs the queue itself */
@@ -185,7 +180,6 @@ struct msg {
 	size_t n_senders;
 	struct msg_touch *touches; /* valid while the batch is open */
 	size_t n_touches;
-	int64_t batch_first_us; /* engine_now_us() of the open batch's first envelope */
 	/* recv calls waiting for a message or their timeout. */
 	struct msg_waiter *waiters;
 	int64_t follow_cursor; /* handed to followers, not yet stored */
@@ -232,17 +226,15 @@ int msg_json_parse_since(const char *s, int64_t now_ms, int64_t *out, struct err
 const char *msg_json_peer_msg_id(const struct history_message *h);
 
 /* msg_batch.c: the write batch (msg_recv_flush commits it) */
-/* Open the write batch if it is not open and have it committed: soon (on
- * the next pass of the loop) when something waits for the commit, else
- * with the next pause. Writes after this join its transaction; nothing
+/* Open the write batch if it is not open and time its commit for why
+ * (msg_batch_clock.h). Writes after this join its transaction; nothing
  * that rests on them may go to the relay before the commit. */
-int msg_batch_join(struct msg *m, bool soon, struct err *e);
+int msg_batch_join(struct msg *m, enum msg_batch_why why, struct err *e);
 /* At the end of an entry point (a method, a relay answer, a callback):
  * without an event loop (tests), commit the batch now. */
 void msg_batch_kick(struct msg *m);
-/* Have the batch committed delay_us after now (0: on the next pass),
- * but never later than MSG_BATCH_AGE_US after it was first armed. */
-void msg_batch_arm(struct msg *m, int64_t delay_us);
+/* Time the batch's commit for what joined it (msg_batch_clock.h). */
+void msg_batch_arm(struct msg *m, enum msg_batch_why why);
 void msg_batch_cancel(struct msg *m);
 /* The batch committed: announce the texts it stored and send what it
  * encrypted. */

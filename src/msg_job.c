@@ -623,7 +623,7 @@ msg_job_transmit(struct msg_job *job, struct err *e)
 		return -1;
 	/* The attempt counters are bookkeeping: they ride on the next batch
 	 * commit instead of one commit per row. */
-	msg_batch_join(m, false, NULL);
+	msg_batch_join(m, MSG_BATCH_LAZY, NULL);
 	memset(sends, 0, sizeof sends);
 	memset(&f, 0, sizeof f);
 	snprintf(sends[0].to, sizeof sends[0].to, "%s", job->to);

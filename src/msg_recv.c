@@ -460,7 +460,7 @@ queued:
 	}
 	/* Commit once the burst pauses (each envelope pushes the commit
 	 * back), or when the batch gets old. */
-	msg_batch_arm(m, MSG_BATCH_IDLE_US);
+	msg_batch_arm(m, MSG_BATCH_RECV);
 }
 
 static void

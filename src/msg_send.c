@@ -112,7 +112,7 @@ msg_send_reply(struct msg_job *job, const struct wire_frame *resp, const struct 
 	}
 	/* What the answer changes (rows sent, states, device lists) joins
 	 * the write batch: one commit for many answers. */
-	msg_batch_join(m, false, NULL);
+	msg_batch_join(m, MSG_BATCH_LAZY, NULL);
 	msg_send_reply_in_batch(job, resp);
 	msg_batch_kick(m);
 }
@@ -221,7 +221,7 @@ msg_send_store(struct core *c, const char *to, const char *text, int64_t *histor
 	h.body = (char *)text;
 	/* No savepoint of its own: after a failure the batch keeps at most a
 	 * contact and a conversation that were ensured, which is harmless. */
-	if (msg_batch_join(m, true, e) < 0)
+	if (msg_batch_join(m, MSG_BATCH_SEND, e) < 0)
 		return NULL;
 	if (contacts_ensure(c->db, to, e) < 0 || conversations_direct(c->db, to, &conv, e) < 0)
 		return NULL;
