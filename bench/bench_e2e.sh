@@ -128,14 +128,11 @@ echo "  engine start to empty relay queue (polled every 0.1 s): $((t1 - t0)) ms,
 # sent_ms (one machine, one clock).
 have=$((have + Q))
 n=$((RATE * SECS))
-# A frontend subscribed to bob's events (as the interface is) stamps each
-# message as it is told of it, after the commit: the latency a user sees.
-# It follows from bob's current cursor, until $T/follow.stop appears.
+# A frontend attached to bob's engine socket (as the interface is) and
+# subscribed to its events stamps each message as it is told of it, after
+# the commit: the latency a user sees. It follows from bob's cursor.
 cursor=$(rpc_once bob engine.info '{}' | jq -r .cursor) || fail "engine.info of bob"
-(
-	printf '{"jsonrpc":"2.0","id":1,"method":"engine.subscribe","params":{"cursor":%s}}\n' "$cursor"
-	until [ -e "$T/follow.stop" ]; do sleep 0.2; done
-) | sotto_as bob rpc 2>"$T/follow.err" | "$STAMP" >"$T/follow" &
+"$STAMP" "$T/bob" "$cursor" >"$T/follow" 2>"$T/follow.err" &
 follow_pid=$!
 follower_has()
 {
@@ -174,10 +171,15 @@ awk '{ print $2 }' "$T/rate.split" >"$T/rate.from_relay"
 echo "    sender to relay: $(percentiles "$T/rate.to_relay")"
 echo "    relay to receiver: $(percentiles "$T/rate.from_relay")"
 wait_until 30 "the subscriber to be told of the fixed-rate messages" follower_has "$n"
-touch "$T/follow.stop"
-wait "$follow_pid"
+kill "$follow_pid" 2>/dev/null
+wait "$follow_pid" 2>/dev/null
+# The event's time_ms is when bob's commit ended (the ack goes out in the
+# same pass); the stamp, when the frontend read it.
 sed 's/^\([0-9]*\) \(.*\)$/{"at":\1,"e":\2}/' "$T/follow" |
-	jq -r '.at as $at | .e.params | select(.type == "message") | .data.message |
-		select(.direction == "in" and (.text | startswith("rate "))) | $at - .sent_ms' \
-		>"$T/rate.shown"
-echo "  latency to a subscribed frontend (its event, after the commit): $(percentiles "$T/rate.shown")"
+	jq -r '.at as $at | .e.params | select(.type == "message") | .time_ms as $t |
+		.data.message | select(.direction == "in" and (.text | startswith("rate "))) |
+		"\($t - .sent_ms) \($at - .sent_ms)"' >"$T/rate.shown"
+awk '{ print $1 }' "$T/rate.shown" >"$T/rate.committed"
+awk '{ print $2 }' "$T/rate.shown" >"$T/rate.told"
+echo "  latency to bob's commit (encrypt, relay, decrypt, commit; his event's time_ms): $(percentiles "$T/rate.committed")"
+echo "  latency to a frontend on bob's socket (it reads the event): $(percentiles "$T/rate.told")"

@@ -334,8 +334,9 @@ const struct cmd_entry cmd_engine_subscribe_entry = {
     .summary = "receive events as notifications, starting after cursor",
     .help = "Answers {cursor, oldest, missed} (missed is true when events after the given "
             "cursor are no longer held), then sends every held event after cursor and "
-            "each new one as an \"event\" notification with params {cursor, time, type, "
-            "data}.",
+            "each new one as an \"event\" notification with params {cursor, time, time_ms, "
+            "type, data}: when the event happened in Unix seconds and milliseconds (a "
+            "message event happens once its commit is done), its type and its data.",
     .where = CMD_RPC,
 };
 

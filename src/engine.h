@@ -118,7 +118,7 @@ uint64_t engine_emit_lazy(struct engine *eng, const char *type, engine_event_bui
  * newest cap events. (The database's events table will replace it.) */
 struct engine_event {
 	uint64_t cursor;
-	int64_t time; /* Unix seconds */
+	int64_t time_ms; /* when it happened: Unix milliseconds */
 	char *type;
 	json_t *data; /* NULL when build makes it */
 	engine_event_build_fn *build;
@@ -142,7 +142,8 @@ const struct engine_event *engine_events_after(const struct engine_events *ev, u
                                                size_t i);
 /* Cursor of the oldest event still held (last + 1 when empty). */
 uint64_t engine_events_oldest(const struct engine_events *ev);
-/* The notification params for an event: {cursor, time, type, data}. */
+/* The notification params for an event: {cursor, time, time_ms, type,
+ * data}. */
 json_t *engine_events_json(const struct engine_event *event);
 
 #endif

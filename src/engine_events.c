@@ -44,12 +44,14 @@ static struct engine_event *
 engine_events_slot(struct engine_events *ev, const char *type)
 {
 	struct engine_event *slot;
+	struct timespec now;
 
 	if (ev->count == ev->cap)
 		engine_events_drop_oldest(ev);
 	slot = &ev->ring[(ev->start + ev->count) % ev->cap];
 	slot->cursor = ++ev->last;
-	slot->time = (int64_t)time(NULL);
+	clock_gettime(CLOCK_REALTIME, &now);
+	slot->time_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	slot->type = xstrdup(type);
 	ev->count++;
 	return slot;
@@ -101,8 +103,11 @@ engine_events_json(const struct engine_event *event)
 {
 	json_t *data = event->data != NULL ? json_incref(event->data) : event->build(event->arg);
 
-	return json_pack("{s:I,s:I,s:s,s:o}", "cursor", (json_int_t)event->cursor, "time",
-	                 (json_int_t)event->time, "type", event->type, "data",
+	/* time (seconds) came first; time_ms says when a message event's
+	 * commit ended, to the millisecond. */
+	return json_pack("{s:I,s:I,s:I,s:s,s:o}", "cursor", (json_int_t)event->cursor, "time",
+	                 (json_int_t)(event->time_ms / 1000), "time_ms",
+	                 (json_int_t)event->time_ms, "type", event->type, "data",
 	                 data != NULL ? data : json_object());
 }
 

@@ -64,6 +64,8 @@ msg_on_unlocked(struct core *c)
 void
 msg_on_connected(struct core *c)
 {
+	if (c->msg != NULL)
+		c->msg->live = false; /* the relay pushes the backlog first */
 	if (c->msg == NULL || c->db == NULL || c->account_name == NULL)
 		return;
 	msg_send_flush(c->msg);
@@ -74,6 +76,7 @@ msg_on_queue_empty(struct core *c)
 {
 	if (c->msg == NULL)
 		return;
+	c->msg->live = true;
 	msg_recv_flush(c->msg);
 	msg_methods_caught_up(c->msg);
 }

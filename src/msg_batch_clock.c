@@ -1,20 +1,22 @@
-/* When the write batch commits (see msg_batch_clock.h). A send or
- * something waiting pulls the commit in; envelopes of a burst push it
- * back, but never past the batch's deadline: its age limit, or the time
- * a send or a waiter was promised. */
+/* When the write batch commits (see msg_batch_clock.h). A lone send or
+ * envelope, or something waiting, pulls the commit in; the envelopes of
+ * a burst push it back, but never past the batch's deadline: its age
+ * limit, or the time a send, an envelope or a waiter was promised. */
 #include "msg_batch_clock.h"
 
+/* A send: at once when lone; in a stream, the batch's first waits
+ * MSG_STREAM_GATHER_US for company and the rest ride with it. */
 static int64_t
 msg_batch_clock_send(struct msg_batch_clock *k, int64_t now)
 {
 	int64_t due;
 
-	if (now - k->send_last_us >= MSG_SEND_GATHER_US)
-		due = now; /* lone: nothing suggests another is coming */
+	if (now - k->send_last_us >= MSG_STREAM_GATHER_US)
+		due = now; /* nothing suggests another is coming */
 	else if (!k->sends)
-		due = now + MSG_SEND_GATHER_US;
+		due = now + MSG_STREAM_GATHER_US;
 	else
-		due = k->due_us; /* rides on the stream's first send */
+		due = k->due_us;
 	k->send_last_us = now;
 	k->sends = true;
 	return due;
@@ -23,6 +25,7 @@ msg_batch_clock_send(struct msg_batch_clock *k, int64_t now)
 bool
 msg_batch_clock_join(struct msg_batch_clock *k, enum msg_batch_why why, int64_t now)
 {
+	bool later = false, promise = false;
 	int64_t due = now;
 
 	if (!k->armed)
@@ -32,22 +35,29 @@ msg_batch_clock_join(struct msg_batch_clock *k, enum msg_batch_why why, int64_t 
 		due = k->armed ? k->due_us : now + MSG_BATCH_LAZY_US;
 		break;
 	case MSG_BATCH_SOON:
-		due = now;
+		promise = true;
 		break;
 	case MSG_BATCH_SEND:
 		due = msg_batch_clock_send(k, now);
+		promise = true;
 		break;
+	case MSG_BATCH_LIVE:
+		/* Lone: shown as soon as it is durable. In a burst, as a
+		 * backlog is. */
+		promise = now - k->live_last_us >= MSG_STREAM_GATHER_US;
+		k->live_last_us = now;
+		if (promise)
+			break;
+		/* fall through */
 	case MSG_BATCH_RECV:
 		due = now + MSG_BATCH_IDLE_US;
+		later = true;
 		break;
 	}
-	/* Only a burst of envelopes moves a commit later. */
-	if (k->armed && why != MSG_BATCH_RECV && due > k->due_us)
+	if (k->armed && !later && due > k->due_us)
 		due = k->due_us;
-	if (why == MSG_BATCH_SOON || why == MSG_BATCH_SEND) {
-		if (due < k->deadline_us)
-			k->deadline_us = due;
-	}
+	if (promise && due < k->deadline_us)
+		k->deadline_us = due;
 	if (due > k->deadline_us)
 		due = k->deadline_us;
 	if (due < now)

@@ -15,16 +15,19 @@
 /* A batch that only holds bookkeeping (answers from the relay, attempt
  * counts) waits this long for company. */
 #define MSG_BATCH_LAZY_US 10000
-/* Sends less than MSG_SEND_GATHER_US apart are a stream: the first send
- * of a batch in a stream waits that long for others to share its commit
- * (an fsync and a dozen encrypted pages). A lone send does not wait. */
-#define MSG_SEND_GATHER_US 1000
+/* Sends less than MSG_STREAM_GATHER_US apart are a stream: the first of
+ * a batch in a stream waits that long for others to share its commit (an
+ * fsync and a dozen encrypted pages). A lone send does not wait, nor does
+ * a lone envelope once caught up (envelopes closer than that are a burst,
+ * batched as a backlog is). */
+#define MSG_STREAM_GATHER_US 1000
 
 enum msg_batch_why {
 	MSG_BATCH_LAZY, /* bookkeeping: commit with the next pause */
 	MSG_BATCH_SOON, /* something waits for the commit: now */
 	MSG_BATCH_SEND, /* a text to send: now, unless sends are streaming */
-	MSG_BATCH_RECV, /* an envelope: once the burst pauses */
+	MSG_BATCH_LIVE, /* an envelope once caught up: now, unless in a burst */
+	MSG_BATCH_RECV, /* an envelope of a backlog: once the burst pauses */
 };
 
 struct msg_batch_clock {
@@ -32,7 +35,8 @@ struct msg_batch_clock {
 	int64_t due_us;       /* while armed: when */
 	int64_t deadline_us;  /* while armed: nothing moves the commit later */
 	bool sends;           /* a send is in the batch */
-	int64_t send_last_us; /* when the last send joined (kept across batches) */
+	int64_t send_last_us; /* when the last send came (kept across batches) */
+	int64_t live_last_us; /* when the last live envelope came (the same) */
 };
 
 /* Something joins the batch at now (microseconds, any monotonic clock):

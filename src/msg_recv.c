@@ -458,9 +458,11 @@ queued:
 		msg_recv_flush(m);
 		return;
 	}
-	/* Commit once the burst pauses (each envelope pushes the commit
-	 * back), or when the batch gets old. */
-	msg_batch_arm(m, MSG_BATCH_RECV);
+	/* A backlog commits once the burst pauses (each envelope pushes the
+	 * commit back), or when the batch gets old. Once caught up, a lone
+	 * envelope is shown as soon as it is durable: it commits on the next
+	 * pass with whatever the same read brought. */
+	msg_batch_arm(m, m->live ? MSG_BATCH_LIVE : MSG_BATCH_RECV);
 }
 
 static void

@@ -1,8 +1,9 @@
 /* When the write batch commits (src/msg_batch_clock.c), on a made-up
- * clock: a lone send is not held back, a stream of sends shares commits
- * without any send waiting more than MSG_SEND_GATHER_US, a burst of
- * envelopes pushes its commit back only until the batch is old, and
- * nothing pushes back a commit that a send or a waiter was promised. */
+ * clock: a lone send (or envelope, once caught up) is not held back, a
+ * stream of sends shares commits without any waiting more than
+ * MSG_STREAM_GATHER_US, a burst of envelopes pushes its commit
+ * back only until the batch is old, and nothing pushes back a commit that
+ * a send or a waiter was promised. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,8 +36,8 @@ test_msg_batch_clock_lone_send_commits_at_once(void **state)
 	assert_int_equal(k.due_us, T0);
 	commit(&k, T0);
 	/* The next one a while later is lone too. */
-	assert_true(msg_batch_clock_join(&k, MSG_BATCH_SEND, T0 + MSG_SEND_GATHER_US));
-	assert_int_equal(k.due_us, T0 + MSG_SEND_GATHER_US);
+	assert_true(msg_batch_clock_join(&k, MSG_BATCH_SEND, T0 + MSG_STREAM_GATHER_US));
+	assert_int_equal(k.due_us, T0 + MSG_STREAM_GATHER_US);
 }
 
 static void
@@ -59,13 +60,13 @@ test_msg_batch_clock_stream_of_sends_shares_commits_with_a_bounded_wait(void **s
 		msg_batch_clock_join(&k, MSG_BATCH_SEND, t);
 		waited = k.due_us - t;
 		assert_true(waited >= 0);
-		assert_true(k.due_us <= first + MSG_SEND_GATHER_US);
+		assert_true(k.due_us <= first + MSG_STREAM_GATHER_US);
 		if (waited > most)
 			most = waited;
 	}
 	/* Only the very first is lone; the rest go four to a commit. */
 	assert_true(commits >= 240 && commits <= 260);
-	assert_int_equal(most, MSG_SEND_GATHER_US);
+	assert_int_equal(most, MSG_STREAM_GATHER_US);
 }
 
 static void
@@ -106,18 +107,18 @@ test_msg_batch_clock_nothing_pushes_back_a_promised_commit(void **state)
 	assert_int_equal(k.due_us, t + 10);
 	commit(&k, t + 30);
 
-	/* A stream's send was promised MSG_SEND_GATHER_US at most. */
+	/* A stream's send was promised MSG_STREAM_GATHER_US at most. */
 	t += 10000;
 	msg_batch_clock_join(&k, MSG_BATCH_SEND, t);
 	commit(&k, t);
 	msg_batch_clock_join(&k, MSG_BATCH_SEND, t + 100);
-	assert_int_equal(k.due_us, t + 100 + MSG_SEND_GATHER_US);
+	assert_int_equal(k.due_us, t + 100 + MSG_STREAM_GATHER_US);
 	msg_batch_clock_join(&k, MSG_BATCH_RECV, t + 900);
 	msg_batch_clock_join(&k, MSG_BATCH_RECV, t + 1000);
-	assert_int_equal(k.due_us, t + 100 + MSG_SEND_GATHER_US);
+	assert_int_equal(k.due_us, t + 100 + MSG_STREAM_GATHER_US);
 	/* A later send of the stream rides along; it does not move it. */
 	assert_false(msg_batch_clock_join(&k, MSG_BATCH_SEND, t + 1050));
-	assert_int_equal(k.due_us, t + 100 + MSG_SEND_GATHER_US);
+	assert_int_equal(k.due_us, t + 100 + MSG_STREAM_GATHER_US);
 }
 
 static void
@@ -143,6 +144,37 @@ test_msg_batch_clock_bookkeeping_never_moves_a_due_commit(void **state)
 	assert_int_equal(k.due_us, T0 + 7000 + MSG_BATCH_IDLE_US);
 }
 
+static void
+test_msg_batch_clock_live_envelope_commits_at_once_unless_in_a_burst(void **state)
+{
+	struct msg_batch_clock k;
+	int64_t t = T0;
+	(void)state;
+
+	memset(&k, 0, sizeof k);
+	/* A lone one is shown as soon as it is durable... */
+	assert_true(msg_batch_clock_join(&k, MSG_BATCH_LIVE, t));
+	assert_int_equal(k.due_us, t);
+	/* ... with whatever came in the same read. */
+	assert_false(msg_batch_clock_join(&k, MSG_BATCH_LIVE, t + 5));
+	assert_int_equal(k.due_us, t);
+	commit(&k, t + 5);
+	/* Close behind: a burst, batched as a backlog is. */
+	t += 300;
+	assert_true(msg_batch_clock_join(&k, MSG_BATCH_LIVE, t));
+	assert_int_equal(k.due_us, t + MSG_BATCH_IDLE_US);
+	while (t < T0 + 2 * MSG_BATCH_AGE_US) {
+		t += 100;
+		msg_batch_clock_join(&k, MSG_BATCH_LIVE, t);
+		assert_true(k.due_us <= T0 + 300 + MSG_BATCH_AGE_US);
+	}
+	commit(&k, t);
+	/* After a pause, lone again. */
+	t += MSG_STREAM_GATHER_US;
+	assert_true(msg_batch_clock_join(&k, MSG_BATCH_LIVE, t));
+	assert_int_equal(k.due_us, t);
+}
+
 int
 main(void)
 {
@@ -154,6 +186,7 @@ main(void)
 	        test_msg_batch_clock_envelopes_wait_for_a_pause_until_the_batch_is_old),
 	    cmocka_unit_test(test_msg_batch_clock_nothing_pushes_back_a_promised_commit),
 	    cmocka_unit_test(test_msg_batch_clock_bookkeeping_never_moves_a_due_commit),
+	    cmocka_unit_test(test_msg_batch_clock_live_envelope_commits_at_once_unless_in_a_burst),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
