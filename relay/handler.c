@@ -68,6 +68,8 @@ handler_batch_begin(struct server *s, struct server_conn *c, const struct wire_f
 		handler_store_error(s, c, req, &e);
 		return -1;
 	}
+	if (req->type != WIRE_T_ACK)
+		s->batch_needs_disk = 1;
 	return 0;
 }
 

@@ -143,6 +143,12 @@ struct server {
 	struct server_sync *sync;
 	uint64_t sync_asked, sync_done;
 	int64_t durable_id;
+	/* The open batch holds more than acks. A batch of acks alone needs
+	 * no fsync of its own: a delete lost with the page cache only means
+	 * a redelivery, which clients drop as a duplicate. Its answers ride
+	 * on the last fsync asked for (release_due: that one is done). */
+	int batch_needs_disk;
+	int release_due;
 	/* Sockets that brought a message in the last service pass: group
 	 * commit waits for them while they have more to read. */
 	int busy_fd[SERVER_BUSY_MAX];

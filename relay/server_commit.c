@@ -127,11 +127,12 @@ server_release(struct server *s)
 			        strerror(error));
 			_exit(1);
 		}
-		if (done == s->sync_done)
+		if (done == s->sync_done && !s->release_due)
 			return;
 		s->sync_done = done;
 		s->durable_id = bound;
 	}
+	s->release_due = 0;
 	while ((p = s->pend_head) != NULL && p->sync_gen != 0 && p->sync_gen <= s->sync_done) {
 		s->pend_head = p->next;
 		if (s->pend_head == NULL)
@@ -175,8 +176,8 @@ server_commit(struct server *s)
 	struct server_pending *p;
 	struct err e = {0};
 	int64_t last = s->durable_id;
-	int work = s->pend_open != NULL;
-	uint64_t gen;
+	int work = s->pend_open != NULL, ride;
+	uint64_t gen = 0;
 	size_t i;
 
 	if (rstore_batch_is_open(s->store)) {
@@ -190,11 +191,20 @@ server_commit(struct server *s)
 	}
 	for (i = 0; i < s->n_touched && !work; i++)
 		work = s->touched[i] != NULL && s->touched[i]->touch_open;
-	if (work) {
-		/* Everything committed so far is covered by the next fsync. */
+	/* Acks alone (or answers with nothing written) ride on the last
+	 * fsync asked for; anything else is covered by the next one. */
+	ride = !s->batch_needs_disk && s->sync != NULL && s->sync_asked > 0;
+	s->batch_needs_disk = 0;
+	if (work && ride) {
+		gen = s->sync_asked;
+		if (gen <= s->sync_done)
+			s->release_due = 1;
+	} else if (work) {
 		if (rstore_queue_last_id(s->store, &last, &e) < 0)
 			fprintf(stderr, "sotto-relay: %s\n", e.msg);
 		gen = ++s->sync_asked;
+	}
+	if (work) {
 		for (p = s->pend_open; p != NULL; p = p->next)
 			p->sync_gen = gen;
 		s->pend_open = NULL;
@@ -207,7 +217,9 @@ server_commit(struct server *s)
 				c->touch_first = gen;
 			c->touch_last = gen;
 		}
-		if (s->sync != NULL) {
+		if (ride) {
+			/* nothing to ask */
+		} else if (s->sync != NULL) {
 			server_sync_ask(s->sync, gen, last);
 		} else {
 			s->sync_done = gen;
