@@ -32,6 +32,23 @@ percentiles()
 		}'
 }
 
+# percentiles_fine FILE: the same, of a column of milliseconds with a
+# tenth after the point.
+percentiles_fine()
+{
+	sort -g "$1" | awk '
+		function at(p,  i) {
+			i = int(p * NR + 0.999999)
+			return v[i < 1 ? 1 : i > NR ? NR : i]
+		}
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print "n/a"; exit }
+			printf "p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (n=%d)\n",
+				at(0.50), at(0.90), at(0.99), v[NR], NR
+		}'
+}
+
 # latencies PROFILE PEER SKIP: received_ms - sent_ms of the incoming
 # messages after the first SKIP.
 latencies()
@@ -139,7 +156,7 @@ follower_has()
 	[ "$(grep -c '"text":"rate ' "$T/follow")" -ge "$1" ]
 }
 sleep 0.5
-"$PACE" "$RATE" "$SECS" bob "rate" 1 2>"$T/pace.err" |
+"$PACE" "$RATE" "$SECS" bob "rate" 1 "$T/pace.times" 2>"$T/pace.err" |
 	sotto_as alice rpc >"$T/rate.rpc" 2>>"$T/alice.rpc.err" ||
 	fail "the paced sotto rpc exited $?: $(tail -n 3 "$T/alice.rpc.err")"
 t_done=$(now_ms)
@@ -174,12 +191,16 @@ wait_until 30 "the subscriber to be told of the fixed-rate messages" follower_ha
 kill "$follow_pid" 2>/dev/null
 wait "$follow_pid" 2>/dev/null
 # The event's time_ms is when bob's commit ended (the ack goes out in the
-# same pass); the stamp, when the frontend read it.
+# same pass). The frontend's stamp (microseconds) is when it read the
+# event, and the writer's (microseconds) when alice's request was written:
+# type to seen, through alice's `sotto rpc`, in tenths of a millisecond.
 sed 's/^\([0-9]*\) \(.*\)$/{"at":\1,"e":\2}/' "$T/follow" |
 	jq -r '.at as $at | .e.params | select(.type == "message") | .time_ms as $t |
 		.data.message | select(.direction == "in" and (.text | startswith("rate "))) |
-		"\($t - .sent_ms) \($at - .sent_ms)"' >"$T/rate.shown"
-awk '{ print $1 }' "$T/rate.shown" >"$T/rate.committed"
-awk '{ print $2 }' "$T/rate.shown" >"$T/rate.told"
+		"\(.text | ltrimstr("rate ") | tonumber) \($t - .sent_ms) \($at)"' |
+	sort -n >"$T/rate.shown"
+awk '{ print $2 }' "$T/rate.shown" >"$T/rate.committed"
+sort -n "$T/pace.times" | join - "$T/rate.shown" |
+	awk '{ printf "%.1f\n", ($4 - $2) / 1000 }' >"$T/rate.told"
 echo "  latency to bob's commit (encrypt, relay, decrypt, commit; his event's time_ms): $(percentiles "$T/rate.committed")"
-echo "  latency to a frontend on bob's socket (it reads the event): $(percentiles "$T/rate.told")"
+echo "  request written to alice's rpc to a frontend on bob's socket reading the event: $(percentiles_fine "$T/rate.told")"

@@ -2,8 +2,10 @@
  * It writes "send" requests to standard output (piped into `sotto rpc`)
  * at a steady rate on absolute deadlines, so a slow reader or a late
  * wake-up shows up as lag instead of silently lowering the offered rate.
- * Usage: bench_pace RATE SECONDS TO PREFIX FIRST_ID
- * On standard error: the rate it achieved and how late writes were. */
+ * Usage: bench_pace RATE SECONDS TO PREFIX FIRST_ID [TIMES]
+ * On standard error: the rate it achieved and how late writes were. With
+ * TIMES, each request's number and the wall-clock time it was written, in
+ * microseconds since 1970, go to that file (one per line). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,17 +33,30 @@ bench_pace_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int
+bench_pace_save(const char *path, const int64_t *wall, long n)
+{
+	FILE *fp = fopen(path, "w");
+	long i;
+
+	if (fp == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%ld %" PRId64 "\n", i + 1, wall[i]);
+	return fclose(fp) == 0 ? 0 : -1;
+}
+
 int
 main(int argc, char **argv)
 {
 	long rate, seconds, n, i, first_id;
-	int64_t start, due, now, *late;
+	int64_t start, due, now, *late, *wall;
 	struct timespec ts;
 	char line[512];
 	int len;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: bench_pace RATE SECONDS TO PREFIX FIRST_ID\n");
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr, "usage: bench_pace RATE SECONDS TO PREFIX FIRST_ID [TIMES]\n");
 		return 2;
 	}
 	rate = strtol(argv[1], NULL, 10);
@@ -53,7 +68,8 @@ main(int argc, char **argv)
 	}
 	n = rate * seconds;
 	late = calloc((size_t)n, sizeof *late);
-	if (late == NULL)
+	wall = calloc((size_t)n, sizeof *wall);
+	if (late == NULL || wall == NULL)
 		return 1;
 	start = bench_pace_now_ns();
 	for (i = 0; i < n; i++) {
@@ -66,14 +82,21 @@ main(int argc, char **argv)
 		               "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"send\","
 		               "\"params\":{\"to\":\"%s\",\"text\":\"%s %06ld\"}}\n",
 		               first_id + i, argv[3], argv[4], i + 1);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		wall[i] = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 		if (len < 0 || (size_t)len >= sizeof line ||
 		    fdio_write_all(STDOUT_FILENO, line, (size_t)len, false) < 0) {
 			fprintf(stderr, "bench_pace: write failed after %ld requests\n", i);
 			free(late);
+			free(wall);
 			return 1;
 		}
 		now = bench_pace_now_ns();
 		late[i] = now - due;
+	}
+	if (argc == 7 && bench_pace_save(argv[6], wall, n) < 0) {
+		fprintf(stderr, "bench_pace: cannot write %s\n", argv[6]);
+		return 1;
 	}
 	now = bench_pace_now_ns();
 	qsort(late, (size_t)n, sizeof *late, bench_pace_cmp);
@@ -83,5 +106,6 @@ main(int argc, char **argv)
 	        rate, seconds, n, (now - start) / 1000000, (double)n * 1e9 / (double)(now - start),
 	        late[n / 2] / 1e6, late[n * 99 / 100] / 1e6, late[n - 1] / 1e6);
 	free(late);
+	free(wall);
 	return 0;
 }

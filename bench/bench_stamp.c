@@ -1,7 +1,7 @@
 /* bench_stamp: a frontend for bench_e2e.sh that attaches to a profile's
  * engine socket as the interface does, subscribes to its events from a
  * cursor and prints each line it is told, prefixed with the wall-clock
- * time it arrived in milliseconds since 1970. The engine emits a message
+ * time it arrived in microseconds since 1970. The engine emits a message
  * event after the commit, so this times what a user would see.
  * Usage: bench_stamp PROFILE_DIR CURSOR >FILE (runs until killed or the
  * engine goes away). */
@@ -16,12 +16,12 @@
 #include "util/fdio.h"
 
 static long long
-bench_stamp_now_ms(void)
+bench_stamp_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int
@@ -59,7 +59,7 @@ main(int argc, char **argv)
 		if (got <= 0)
 			break;
 		/* Every line of one read arrived at the same moment. */
-		at = bench_stamp_now_ms();
+		at = bench_stamp_now_us();
 		have += (size_t)got;
 		for (p = buf; (nl = memchr(p, '\n', have - (size_t)(p - buf))) != NULL; p = nl + 1)
 			printf("%lld %.*s\n", at, (int)(nl - p), p);
