@@ -15,8 +15,6 @@
 
 /* Retry delay after a 5xx without retry_after_ms. */
 #define MSG_RETRY_MS 5000
-/* How long sent outbox rows stay (the relay remembers a msg_id 7 days). */
-#define MSG_OUTBOX_KEEP_MS (7LL * 24 * 3600 * 1000)
 
 static void
 msg_send_retry_fire(lws_sorted_usec_list_t *sul)
@@ -130,7 +128,8 @@ msg_send_reply_in_batch(struct msg_job *job, const struct wire_frame *resp)
 	if (r->status == 200) {
 		if (outbox_list_client_id(m->c->db, job->client_id, &rows, &n, &e) == 0) {
 			for (i = 0; i < n; i++) {
-				outbox_mark_sent(m->c->db, rows[i].id, &e);
+				/* The relay has it: the ciphertext goes. */
+				outbox_delete(m->c->db, rows[i].id, &e);
 				/* The relay just confirmed this device list. */
 				if (!msg_send_device_known(m, &rows[i]) &&
 				    contacts_ensure(m->c->db, rows[i].recipient, &e) == 0)
@@ -437,8 +436,6 @@ msg_send_load(struct msg *m)
 	const char *to;
 	struct err e;
 
-	/* Sent ciphertexts are kept a while for diagnosis, not for ever. */
-	outbox_prune_sent(c->db, db_now_ms(c->db) - MSG_OUTBOX_KEEP_MS, NULL, &e);
 	if (outbox_list_pending(c->db, MSG_LIST_MAX, &rows, &n, &e) == 0) {
 		for (i = 0; i < n; i++) {
 			if (msg_job_find(m, rows[i].client_id) != NULL)

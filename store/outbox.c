@@ -6,7 +6,7 @@
 
 #define OUTBOX_COLUMNS                                                                             \
 	"id, client_id, message_id, recipient, device_id, registration_id, msg_type,"              \
-	" ciphertext, attempts, state, created_at, sent_at"
+	" ciphertext, attempts, created_at"
 
 int
 outbox_enqueue(struct db *db, const struct outbox_item *item, int64_t *id, struct err *e)
@@ -66,9 +66,7 @@ outbox_read_row(sqlite3_stmt *st, struct outbox_item *it)
 	it->ciphertext_len = (size_t)sqlite3_column_bytes(st, 7);
 	it->ciphertext = xmemdup(sqlite3_column_blob(st, 7), it->ciphertext_len);
 	it->attempts = sqlite3_column_int64(st, 8);
-	it->state = (enum outbox_state)sqlite3_column_int(st, 9);
-	it->created_at = sqlite3_column_int64(st, 10);
-	it->sent_at = sqlite3_column_int64(st, 11);
+	it->created_at = sqlite3_column_int64(st, 9);
 }
 
 static int
@@ -98,8 +96,7 @@ outbox_list_pending(struct db *db, int limit, struct outbox_item **out, size_t *
 
 	*out = NULL;
 	*n = 0;
-	st = db_prepare(
-	    db, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0 ORDER BY id LIMIT ?", e);
+	st = db_prepare(db, "SELECT " OUTBOX_COLUMNS " FROM outbox ORDER BY id LIMIT ?", e);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int(st, 1, limit);
@@ -157,15 +154,8 @@ outbox_update(struct db *db, const char *sql, int64_t id, int64_t arg, const cha
 int
 outbox_note_attempt(struct db *db, int64_t id, struct err *e)
 {
-	return outbox_update(db, "UPDATE OR FAIL outbox SET attempts = attempts + ?2 WHERE id = ?1", id, 1,
-	                     "counting an attempt", e);
-}
-
-int
-outbox_mark_sent(struct db *db, int64_t id, struct err *e)
-{
-	return outbox_update(db, "UPDATE OR FAIL outbox SET state = 1, sent_at = ?2 WHERE id = ?1", id,
-	                     db_now_ms(db), "marking sent", e);
+	return outbox_update(db, "UPDATE OR FAIL outbox SET attempts = attempts + ?2 WHERE id = ?1",
+	                     id, 1, "counting an attempt", e);
 }
 
 int
@@ -173,19 +163,4 @@ outbox_delete(struct db *db, int64_t id, struct err *e)
 {
 	return outbox_update(db, "DELETE FROM outbox WHERE id = ?1 AND ?2 = ?2", id, 0,
 	                     "deleting an outbox row", e);
-}
-
-int
-outbox_prune_sent(struct db *db, int64_t before, int64_t *deleted, struct err *e)
-{
-	sqlite3_stmt *st = db_prepare(db, "DELETE FROM outbox WHERE state = 1 AND sent_at < ?", e);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, before);
-	if (db_step_done(db, st, "pruning the outbox", e) != 0)
-		return -1;
-	if (deleted != NULL)
-		*deleted = db_changes(db);
-	return 0;
 }

@@ -11,11 +11,6 @@
 #include "store/db.h"
 #include "util/err.h"
 
-enum outbox_state {
-	OUTBOX_PENDING = 0,
-	OUTBOX_SENT = 1,
-};
-
 struct outbox_item {
 	int64_t id;
 	char *client_id;    /* the send id the relay deduplicates on */
@@ -27,29 +22,27 @@ struct outbox_item {
 	unsigned char *ciphertext;
 	size_t ciphertext_len;
 	int64_t attempts;
-	enum outbox_state state;
-	int64_t created_at, sent_at;
+	int64_t created_at;
 };
 
 /* Queue one ciphertext. Must run inside the caller's transaction (the one
  * that stored the session): outside one it is ERR_INVALID. The same
  * (client_id, recipient, device) twice is ERR_DUPLICATE. *id may be NULL. */
 int outbox_enqueue(struct db *db, const struct outbox_item *item, int64_t *id, struct err *e);
-/* Pending rows in queue order (oldest first), at most limit. Free with
+/* Rows in queue order (oldest first), at most limit. Every row is
+ * pending: one the relay acknowledged is deleted. Free with
  * outbox_items_free(). */
 int outbox_list_pending(struct db *db, int limit, struct outbox_item **out, size_t *n,
                         struct err *e);
-/* Every row (pending or sent) of one send, for assembling a relay request. */
+/* Every row of one send, for assembling a relay request. */
 int outbox_list_client_id(struct db *db, const char *client_id, struct outbox_item **out, size_t *n,
                           struct err *e);
 void outbox_items_free(struct outbox_item *items, size_t n);
 
 /* Count an attempt before sending. ERR_NOTFOUND for an unknown id. */
 int outbox_note_attempt(struct db *db, int64_t id, struct err *e);
-/* The relay acked it. */
-int outbox_mark_sent(struct db *db, int64_t id, struct err *e);
+/* The relay acknowledged it, or it is given up: the row goes, ciphertext
+ * and all. ERR_NOTFOUND for an unknown id. */
 int outbox_delete(struct db *db, int64_t id, struct err *e);
-/* Drop rows acked before the given time; *deleted may be NULL. */
-int outbox_prune_sent(struct db *db, int64_t before, int64_t *deleted, struct err *e);
 
 #endif

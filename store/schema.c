@@ -164,15 +164,24 @@ static const char schema_v2[] =
  * Opening a conversation marks it read; with only the conversation index
  * that walked every row of a long history (100k rows: ~100 ms) to find
  * none. direction 0 is in, state 5 received (store/history.h). */
-static const char schema_v3[] =
-    "CREATE INDEX messages_unread ON messages (conversation_id, id)"
-    " WHERE direction = 0 AND state = 5;"
-    "PRAGMA user_version = 3;";
+static const char schema_v3[] = "CREATE INDEX messages_unread ON messages (conversation_id, id)"
+                                " WHERE direction = 0 AND state = 5;"
+                                "PRAGMA user_version = 3;";
+
+/* Version 4: the outbox holds only what the relay has not acknowledged;
+ * an acked row is deleted, ciphertext and all, instead of kept as sent.
+ * Its state index goes: a table of pending rows is read in order of id
+ * anyway, and each index costs every send an encrypted page. (The index
+ * on message_id stays: deleting a message looks its rows up.) */
+static const char schema_v4[] = "DROP INDEX outbox_by_state;"
+                                "DELETE FROM outbox WHERE state = 1;"
+                                "PRAGMA user_version = 4;";
 
 static const struct schema_step schema_steps[] = {
     {1, schema_v1},
     {2, schema_v2},
     {3, schema_v3},
+    {4, schema_v4},
 };
 
 int

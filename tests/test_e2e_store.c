@@ -130,7 +130,7 @@ convo_deliver(struct convo *c, struct e2e_party *from, struct e2e_party *to, str
 	}
 	must(db_begin(from->f->db, &e), e);
 	for (size_t k = 0; k < n; k++)
-		must(outbox_mark_sent(from->f->db, items[k].id, &e), e);
+		must(outbox_delete(from->f->db, items[k].id, &e), e);
 	must(db_commit(from->f->db, &e), e);
 	free(order);
 	outbox_items_free(items, n);
@@ -620,7 +620,7 @@ send_crash_resend(struct e2e_party *from, struct e2e_party *to, const char *cid,
 		assert_int_equal(e.code, ERR_DUPLICATE);
 		assert_int_equal(e2e_party_history_count(to, from->name), before);
 	}
-	must(outbox_mark_sent(from->f->db, items[0].id, &e), e);
+	must(outbox_delete(from->f->db, items[0].id, &e), e);
 	outbox_items_free(items, n);
 	free(relay_id);
 	e2e_party_sent_clear(&s);

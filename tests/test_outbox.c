@@ -83,7 +83,6 @@ test_outbox_returns_exact_bytes_in_queue_order(void **state)
 	assert_int_equal(list[1].msg_type, 3);
 	assert_int_equal(list[1].ciphertext_len, sizeof CIPHER);
 	assert_memory_equal(list[1].ciphertext, CIPHER, sizeof CIPHER);
-	assert_int_equal(list[1].state, OUTBOX_PENDING);
 	assert_int_equal(list[1].attempts, 0);
 	outbox_items_free(list, n);
 	assert_int_equal(outbox_list_pending(f->db, 2, &list, &n, &e), 0);
@@ -112,11 +111,11 @@ test_outbox_same_send_to_same_device_is_duplicate(void **state)
 }
 
 static void
-test_outbox_sent_rows_leave_the_pending_list(void **state)
+test_outbox_acked_rows_are_deleted_with_their_ciphertext(void **state)
 {
 	struct fixture *f = fixture_open();
 	struct outbox_item *list;
-	int64_t id1, id2, pruned;
+	int64_t id1, id2;
 	size_t n;
 	struct err e;
 
@@ -125,23 +124,25 @@ test_outbox_sent_rows_leave_the_pending_list(void **state)
 	enqueue(f->db, item("c-s", "bob", 2), &id2);
 	assert_int_equal(outbox_note_attempt(f->db, id1, &e), 0);
 	assert_int_equal(outbox_note_attempt(f->db, id1, &e), 0);
-	assert_int_equal(outbox_mark_sent(f->db, id1, &e), 0);
+	assert_int_equal(outbox_list_client_id(f->db, "c-s", &list, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].attempts, 2);
+	outbox_items_free(list, n);
+	/* The relay acked device 1: its row is gone, device 2's waits. */
+	assert_int_equal(outbox_delete(f->db, id1, &e), 0);
 	assert_int_equal(outbox_list_pending(f->db, 10, &list, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(list[0].id, id2);
 	outbox_items_free(list, n);
 	assert_int_equal(outbox_list_client_id(f->db, "c-s", &list, &n, &e), 0);
-	assert_int_equal(list[0].attempts, 2);
-	assert_int_equal(list[0].state, OUTBOX_SENT);
-	assert_true(list[0].sent_at > 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, id2);
 	outbox_items_free(list, n);
-	assert_int_equal(outbox_prune_sent(f->db, INT64_MAX, &pruned, &e), 0);
-	assert_int_equal(pruned, 1);
 	assert_int_equal(outbox_delete(f->db, id2, &e), 0);
 	assert_int_equal(outbox_delete(f->db, id2, &e), -1);
 	assert_int_equal(e.code, ERR_NOTFOUND);
-	assert_int_equal(outbox_mark_sent(f->db, 9999, &e), -1);
-	assert_int_equal(e.code, ERR_NOTFOUND);
+	assert_int_equal(outbox_list_pending(f->db, 10, &list, &n, &e), 0);
+	assert_int_equal(n, 0);
 	fixture_free(f);
 }
 
@@ -205,7 +206,7 @@ main(void)
 	    cmocka_unit_test(test_outbox_enqueue_outside_a_transaction_is_refused),
 	    cmocka_unit_test(test_outbox_returns_exact_bytes_in_queue_order),
 	    cmocka_unit_test(test_outbox_same_send_to_same_device_is_duplicate),
-	    cmocka_unit_test(test_outbox_sent_rows_leave_the_pending_list),
+	    cmocka_unit_test(test_outbox_acked_rows_are_deleted_with_their_ciphertext),
 	    cmocka_unit_test(test_outbox_rows_roll_back_with_their_transaction),
 	    cmocka_unit_test(test_outbox_row_outlives_deleted_message),
 	};

@@ -157,6 +157,48 @@ test_schema_v1_rows_survive_migration_and_new_columns_work(void **state)
 	fixture_free(f);
 }
 
+/* A version-3 outbox kept rows the relay had acknowledged (state 1) with
+ * their ciphertexts; version 4 deletes them and their index, and keeps
+ * what still waits for the relay. */
+static void
+test_schema_v4_drops_acknowledged_outbox_rows(void **state)
+{
+	struct fixture *f = make_v1_profile();
+	struct db_config cfg = fixture_config(f, false);
+	struct err e;
+	sqlite3_stmt *st;
+
+	(void)state;
+	db_close(f->db);
+	f->db = NULL;
+	cfg.schema_version = 3;
+	if (db_open(&cfg, &f->db, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(user_version(f->db), 3);
+	assert_int_equal(db_exec(f->db,
+	                         "INSERT INTO outbox (client_id, recipient, device_id,"
+	                         " registration_id, msg_type, ciphertext, state, created_at,"
+	                         " sent_at) VALUES"
+	                         " ('acked', 'bob', 1, 7, 3, x'01', 1, 10, 20),"
+	                         " ('waiting', 'bob', 1, 7, 3, x'02', 0, 30, NULL)",
+	                         &e),
+	                 0);
+	fixture_reopen(f);
+	assert_int_equal(user_version(f->db), 4);
+	st = db_prepare(f->db, "SELECT group_concat(client_id) FROM outbox", &e);
+	assert_non_null(st);
+	assert_int_equal(db_step_row(f->db, st, "outbox", &e), 1);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "waiting");
+	sqlite3_reset(st);
+	st = db_prepare(f->db, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox_by_state'",
+	                &e);
+	assert_non_null(st);
+	assert_int_equal(db_step_row(f->db, st, "index", &e), 1);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	sqlite3_reset(st);
+	fixture_free(f);
+}
+
 static void
 test_schema_failed_step_leaves_previous_version_intact(void **state)
 {
@@ -235,6 +277,7 @@ main(void)
 	    cmocka_unit_test(test_schema_new_database_is_at_current_version),
 	    cmocka_unit_test(test_schema_unread_messages_found_through_their_own_index),
 	    cmocka_unit_test(test_schema_v1_rows_survive_migration_and_new_columns_work),
+	    cmocka_unit_test(test_schema_v4_drops_acknowledged_outbox_rows),
 	    cmocka_unit_test(test_schema_failed_step_leaves_previous_version_intact),
 	    cmocka_unit_test(test_schema_newer_database_is_refused_and_untouched),
 	    cmocka_unit_test(test_schema_migrate_twice_is_harmless),
