@@ -553,6 +553,12 @@ db_key(struct db *db, const unsigned char *key, struct err *e)
 		return -1;
 	if (strcasecmp(buf, "AES-256-CBC") != 0)
 		return err_set(e, ERR_INTERNAL, "unexpected SQLCipher cipher %s", buf);
+	/* Only the engine opens the database (db->lock_fd says so): holding
+	 * SQLite's lock for good spares two fcntl calls per transaction, and
+	 * set before the first read, the WAL index lives in memory instead of
+	 * a shared -shm file. */
+	if (db_exec(db, "PRAGMA locking_mode = EXCLUSIVE", e) != 0)
+		return -1;
 	/* The first real read: an HMAC failure on page 1 shows up here. The
 	 * key already matched its check value, so this is damage. */
 	rc = sqlite3_exec(db->sql, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
