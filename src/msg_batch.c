@@ -1,8 +1,9 @@
 /* The write batch: one open SQLCipher transaction that the envelopes
  * received and the messages sent since it opened share, committed when
- * msg_batch_clock.c says (at once for a lone send, after a pause in a
- * burst of envelopes or a stream of sends, or when full or old). Nothing resting on it reaches the
- * relay before its commit; msg_recv_flush commits it and then acks, announces and sends. */
+ * msg_batch_clock.c says: at once for a lone send or live envelope, after
+ * a pause in a backlog's burst, with the next of a stream of sends, or
+ * when full or old. Nothing resting on it reaches the relay before its
+ * commit; msg_recv_flush commits it and then acks, announces and sends. */
 #include "msg_int.h"
 
 #include <stdlib.h>

@@ -184,7 +184,7 @@ struct msg {
 	struct msg_waiter *waiters;
 	int64_t follow_cursor; /* handed to followers, not yet stored */
 	bool caught_up;        /* queue.empty seen since we were last offline */
-	bool live; /* queue.empty seen on this connection: envelopes come one by one */
+	bool live;             /* queue.empty seen on this connection */
 };
 
 /* msg.c */
