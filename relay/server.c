@@ -150,6 +150,7 @@ server_start(struct server *s, const struct relay_config *cfg, volatile sig_atom
 		server_stop(s);
 		return -1;
 	}
+	s->committed_id = s->durable_id;
 	if (rstore_sync_fd(s->store) >= 0 &&
 	    (s->sync = server_sync_start(s->ctx, rstore_sync_fd(s->store), s->durable_id, e)) ==
 	        NULL) {

@@ -143,6 +143,11 @@ struct server {
 	struct server_sync *sync;
 	uint64_t sync_asked, sync_done;
 	int64_t durable_id;
+	/* Envelopes up to committed_id are committed, if not yet on disk,
+	 * and are pushed: only the sender's answer waits for the fsync. A
+	 * push lost with the page cache is sent again by its sender (no
+	 * answer came), and the recipient drops the copy as a duplicate. */
+	int64_t committed_id;
 	/* The open batch holds more than acks. A batch of acks alone needs
 	 * no fsync of its own: a delete lost with the page cache only means
 	 * a redelivery, which clients drop as a duplicate. Its answers ride

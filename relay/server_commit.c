@@ -203,8 +203,18 @@ server_commit(struct server *s)
 		if (rstore_queue_last_id(s->store, &last, &e) < 0)
 			fprintf(stderr, "sotto-relay: %s\n", e.msg);
 		gen = ++s->sync_asked;
+		s->committed_id = last;
 	}
 	if (work) {
+		/* Connections already being fed get what is committed now,
+		 * without waiting for the fsync (see committed_id): new
+		 * envelopes, or more after an ack opened the window. One whose
+		 * answer must go out first is fed on release. */
+		for (i = 0; i < s->n_touched; i++) {
+			struct server_conn *c = s->touched[i];
+			if (c != NULL && c->touch_open && c->wake && c->delivering)
+				server_push_pump(c);
+		}
 		for (p = s->pend_open; p != NULL; p = p->next)
 			p->sync_gen = gen;
 		s->pend_open = NULL;

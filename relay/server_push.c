@@ -84,10 +84,10 @@ server_push_pump(struct server_conn *c)
 		want = WIRE_WINDOW - c->n_inflight;
 		if (want > 32)
 			want = 32;
-		/* Only what is on disk: the open batch's rows, and those of a
-		 * commit whose fsync is still running, have higher ids. */
+		/* Only what is committed: the open batch's rows have higher
+		 * ids. */
 		if (rstore_queue_fetch_upto(s->store, c->account, c->device, c->last_pushed,
-		                            s->durable_id, want, &env, &n, &e) < 0) {
+		                            s->committed_id, want, &env, &n, &e) < 0) {
 			fprintf(stderr, "sotto-relay: queue of %s.%u: %s\n", c->account, c->device,
 			        e.msg);
 			return;

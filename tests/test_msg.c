@@ -126,6 +126,39 @@ test_msg_redelivery_after_lost_ack_is_dropped(void **state)
 }
 
 static void
+test_msg_same_ciphertext_under_a_new_relay_id_is_dropped(void **state)
+{
+	struct h_party alice, bob;
+	struct h_env *copy;
+	size_t k;
+
+	h_party_new(&alice, "alice", 1);
+	h_party_new(&bob, "bob", 1);
+	h_send(&alice, "bob", "first");
+	h_send(&alice, "bob", "second");
+	h_pump();
+	assert_int_equal(h_history_count(&bob, "alice"), 2);
+	/* The relay pushed them before they were durable, its machine
+	 * crashed, and alice sent them again: the same bytes come back
+	 * under new ids. */
+	for (k = 0; k < 2; k++) {
+		copy = &h_relay.env[h_relay.nenv++];
+		*copy = h_relay.env[k];
+		copy->env.content =
+		    xmemdup(h_relay.env[k].env.content, h_relay.env[k].env.content_len);
+		copy->env.id = ++h_relay.next_id;
+		copy->delivered = copy->acked = false;
+	}
+	h_pump();
+	assert_true(h_relay.env[h_relay.nenv - 2].acked && h_relay.env[h_relay.nenv - 1].acked);
+	assert_int_equal(h_history_count(&bob, "alice"), 2);
+	assert_int_equal(h_count_events(&bob, "message.failed"), 0);
+	assert_int_equal(h_count_events(&bob, "message"), 2);
+	h_party_free(&alice);
+	h_party_free(&bob);
+}
+
+static void
 test_msg_tampered_envelope_is_acked_and_reported(void **state)
 {
 	struct h_party alice, bob;
@@ -640,6 +673,8 @@ main(void)
 	    cmocka_unit_test(test_msg_ids_are_uuid7_growing_with_time),
 	    cmocka_unit_test_setup_teardown(test_msg_text_reaches_peer_and_comes_back_delivered,
 	                                    h_setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_msg_same_ciphertext_under_a_new_relay_id_is_dropped, h_setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(test_msg_redelivery_after_lost_ack_is_dropped, h_setup,
 	                                    h_teardown),
 	    cmocka_unit_test_setup_teardown(test_msg_tampered_envelope_is_acked_and_reported,
