@@ -16,35 +16,20 @@ STAMP=$INTEG_TOP/bench/bench_stamp
 [ -x "$PACE" ] || hard_error "no bench/bench_pace at $PACE (make bench/bench_pace)"
 [ -x "$STAMP" ] || hard_error "no bench/bench_stamp at $STAMP (make bench/bench_stamp)"
 
-# percentiles FILE: p50 p90 p99 max of a column of integers.
+# percentiles FILE [DECIMALS]: p50 p90 p99 max of a column of
+# milliseconds, shown with DECIMALS digits after the point (default 0).
 percentiles()
 {
-	sort -n "$1" | awk '
+	sort -g "$1" | awk -v d="${2:-0}" '
 		function at(p,  i) {
 			i = int(p * NR + 0.999999) # nearest rank
 			return v[i < 1 ? 1 : i > NR ? NR : i]
 		}
 		{ v[NR] = $1 }
 		END {
-			if (NR == 0) { print "n/a (no received_ms)"; exit }
-			printf "p50 %d ms, p90 %d ms, p99 %d ms, max %d ms (n=%d)\n",
-				at(0.50), at(0.90), at(0.99), v[NR], NR
-		}'
-}
-
-# percentiles_fine FILE: the same, of a column of milliseconds with a
-# tenth after the point.
-percentiles_fine()
-{
-	sort -g "$1" | awk '
-		function at(p,  i) {
-			i = int(p * NR + 0.999999)
-			return v[i < 1 ? 1 : i > NR ? NR : i]
-		}
-		{ v[NR] = $1 }
-		END {
-			if (NR == 0) { print "n/a"; exit }
-			printf "p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (n=%d)\n",
+			if (NR == 0) { print "n/a (no data)"; exit }
+			f = "%." d "f"
+			printf "p50 " f " ms, p90 " f " ms, p99 " f " ms, max " f " ms (n=%d)\n",
 				at(0.50), at(0.90), at(0.99), v[NR], NR
 		}'
 }
@@ -203,4 +188,4 @@ awk '{ print $2 }' "$T/rate.shown" >"$T/rate.committed"
 sort -n "$T/pace.times" | join - "$T/rate.shown" |
 	awk '{ printf "%.1f\n", ($4 - $2) / 1000 }' >"$T/rate.told"
 echo "  latency to bob's commit (encrypt, relay, decrypt, commit; his event's time_ms): $(percentiles "$T/rate.committed")"
-echo "  request written to alice's rpc to a frontend on bob's socket reading the event: $(percentiles_fine "$T/rate.told")"
+echo "  request written to alice's rpc to a frontend on bob's socket reading the event: $(percentiles "$T/rate.told" 1)"
