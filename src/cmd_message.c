@@ -13,6 +13,8 @@ static cmd_exec_fn cmd_message_recv_exec;
 
 static const struct cmd_arg cmd_message_send_options[] = {
     {"json", CMD_T_FLAG, NULL, CMD_A_LOCAL, "print the result as one line of JSON"},
+    {"queue", CMD_T_FLAG, NULL, 0,
+     "return once the message is stored and queued, without waiting for the relay"},
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -29,9 +31,11 @@ const struct cmd_entry cmd_message_send_entry = {
     .args = cmd_message_send_args,
     .summary = "send a message",
     .help = "Encrypts TEXT for every device of TO and of your own account and hands it "
-            "to the relay; the command returns once the relay has stored it. If TO's "
-            "identity key changed and is not trusted, nothing is sent and the exit status "
-            "is 3.",
+            "to the relay; the command returns once the relay has stored it, or after 5 "
+            "seconds with the message still \"sending\" (it goes out when the relay can "
+            "be reached). With --queue it returns as soon as the message is stored, which "
+            "suits a script sending many while the relay may be away. If TO's identity key "
+            "changed and is not trusted, nothing is sent and the exit status is 3.",
     .where = CMD_CLI | CMD_RPC,
     .method = "send",
     .exec = cmd_remote_exec,

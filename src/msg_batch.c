@@ -139,6 +139,10 @@ msg_batch_committed(struct msg *m)
 			job->announce = false;
 			msg_batch_announce(job);
 		}
+		if (job->answer_on_commit) {
+			job->answer_on_commit = false;
+			msg_job_answer(job, NULL);
+		}
 		if (job->wait_commit) {
 			job->wait_commit = false;
 			msg_job_run(job);

@@ -73,6 +73,7 @@ struct msg_job {
 	bool wait_commit;
 	/* A new text whose "message" event goes out with that commit. */
 	bool announce;
+	bool answer_on_commit; /* req is answered once the text is durable (send --queue) */
 	/* On the kv list of messages stored but not yet encrypted. */
 	bool unsent_listed;
 	bool pending; /* on msg->pending */

@@ -346,6 +346,12 @@ msg_send_method(struct engine_req *req, json_t *params, void *ctx)
 		return;
 	}
 	lws = msg_lws(c->msg);
+	if (job != NULL && lws != NULL && json_is_true(json_object_get(params, "queue"))) {
+		/* Answered "sending" once the batch holding it commits. */
+		job->req = req;
+		job->answer_on_commit = true;
+		return;
+	}
 	if (job != NULL && lws != NULL) {
 		msg_send_wait_add(job, req);
 		return;

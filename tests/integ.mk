@@ -17,7 +17,8 @@ INTEG_SCENARIOS = \
 	tests/integ/integ_daemon_passphrase.sh \
 	tests/integ/integ_contacts_add.sh \
 	tests/integ/integ_long_history.sh \
-	tests/integ/integ_tls_relay.sh
+	tests/integ/integ_tls_relay.sh \
+	tests/integ/integ_send_queue.sh
 TESTS += $(INTEG_SCENARIOS)
 EXTRA_DIST += tests/integ/lib.sh $(INTEG_SCENARIOS)
 

@@ -125,7 +125,7 @@ test_cmd_usage_errors_name_problem_and_show_usage(void **state)
 	RUN(&r, "send");
 	assert_int_equal(r.status, CMD_EXIT_USAGE);
 	assert_non_null(strstr(r.err, "missing TO"));
-	assert_non_null(strstr(r.err, "usage: sotto send [--json] TO TEXT"));
+	assert_non_null(strstr(r.err, "usage: sotto send [--json] [--queue] TO TEXT"));
 	run_free(&r);
 	RUN(&r, "send", "bob");
 	assert_int_equal(r.status, CMD_EXIT_USAGE);
@@ -194,7 +194,7 @@ test_cmd_help_for_one_command(void **state)
 
 	RUN(&r, "help", "send");
 	assert_int_equal(r.status, 0);
-	assert_true(strncmp(r.out, "usage: sotto send [--json] TO TEXT\n", 35) == 0);
+	assert_true(strncmp(r.out, "usage: sotto send [--json] [--queue] TO TEXT\n", 45) == 0);
 	assert_non_null(strstr(r.out, "JSON-RPC method \"send\""));
 	run_free(&r);
 	RUN(&r, "send", "--help");
