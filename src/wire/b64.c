@@ -10,46 +10,28 @@
 static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* Each byte's value in the alphabet, or -1: one load per character, since
- * every byte of every envelope comes through here. */
+/* Each byte's value in the alphabet plus one, so that every byte not
+ * listed (0) is outside it: one load per character, since every byte of
+ * every envelope comes through here. The two alphabets differ only in
+ * their last two characters. */
 /* clang-format off */
-static const int8_t b64_std_value[256] = {
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
-	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
-	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
-	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-};
-static const int8_t b64_url_value[256] = {
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
-	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
-	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
-	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-};
+#define B64_VALUES(c62, c63) { \
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, \
+	['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, \
+	['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, \
+	['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, \
+	['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, \
+	['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, \
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, \
+	['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, \
+	['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, [c62] = 63, \
+	[c63] = 64 }
+static const int8_t b64_std_value[256] = B64_VALUES('+', '/');
+static const int8_t b64_url_value[256] = B64_VALUES('-', '_');
 /* clang-format on */
+
+/* The value of character ch under table t, or -1. */
+#define B64_VAL(t, ch) ((int32_t)(t)[ch] - 1)
 
 static const int8_t *
 b64_values(const char *alphabet)
@@ -105,10 +87,10 @@ b64_decode_into(const char *alphabet, const char *s, size_t len, uint8_t *out, s
 	if (rem == 1)
 		return err_set(e, ERR_INVALID, "base64: impossible length %zu", len);
 	for (i = 0; i + 4 <= len; i += 4) {
-		a = val[u[i]];
-		b = val[u[i + 1]];
-		c = val[u[i + 2]];
-		d = val[u[i + 3]];
+		a = B64_VAL(val, u[i]);
+		b = B64_VAL(val, u[i + 1]);
+		c = B64_VAL(val, u[i + 2]);
+		d = B64_VAL(val, u[i + 3]);
 		if ((a | b | c | d) < 0)
 			goto bad;
 		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
@@ -117,9 +99,9 @@ b64_decode_into(const char *alphabet, const char *s, size_t len, uint8_t *out, s
 		out[o++] = (uint8_t)v;
 	}
 	if (rem != 0) {
-		a = val[u[i]];
-		b = val[u[i + 1]];
-		c = rem == 3 ? val[u[i + 2]] : 0;
+		a = B64_VAL(val, u[i]);
+		b = B64_VAL(val, u[i + 1]);
+		c = rem == 3 ? B64_VAL(val, u[i + 2]) : 0;
 		if ((a | b | c) < 0)
 			goto bad;
 		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
@@ -133,7 +115,7 @@ b64_decode_into(const char *alphabet, const char *s, size_t len, uint8_t *out, s
 	*out_len = o;
 	return 0;
 bad:
-	for (k = i; k < len && val[u[k]] >= 0; k++)
+	for (k = i; k < len && B64_VAL(val, u[k]) >= 0; k++)
 		;
 	return err_set(e, ERR_INVALID, "base64: bad character at offset %zu", k);
 }
