@@ -29,7 +29,7 @@ static const char *const fill_words[] = {
     "think",    "we",      "should",   "ship",   "it",      "after",    "lunch",  "did",
     "you",      "see",     "my",       "last",   "message", "about",    "keys",   "no",
     "worries",  "later",   "today",    "train",  "is",      "late",     "again",  "ok",
-    "héllo",    "naïve",   "café",     "✓",      "🙂",      "deadline", "review", "patch",
+    "héllo",    "naïve",   "café",     "✓",      "🙂",    "deadline", "review", "patch",
     "terminal", "window",  "quick",    "brown",  "fox",     "jumps",    "over",   "lazy",
     "dog",      "weekend", "plans",    "maybe",  "hiking",  "if",       "it",     "stays",
     "dry",      "call",    "me",       "when",   "free",    "thanks!",  "see",    "you",

@@ -104,8 +104,7 @@ int keygen_signed_prekey_plan(const struct keygen_spk_info *keys, size_t n, uint
                               size_t *n_delete);
 
 /* Delete an old signed prekey the plan named; one already gone is fine. */
-int keygen_signed_prekey_remove(signal_protocol_store_context *store, uint32_t id,
-                                struct err *e);
+int keygen_signed_prekey_remove(signal_protocol_store_context *store, uint32_t id, struct err *e);
 
 /* Fill *out with our own bundle for upload or tests: identity and
  * registration id from store, signed prekey signed_prekey_id from store,

@@ -22,8 +22,8 @@ struct account {
 	 * otherwise); unlock_gate is the tests' hold on that thread. */
 	struct account_unlock *unlocking;
 	int unlock_gate;
-	bool refilling;                     /* a prekey refill is in flight */
-	bool spk_busy;                      /* a signed prekey upload is in flight */
+	bool refilling; /* a prekey refill is in flight */
+	bool spk_busy;  /* a signed prekey upload is in flight */
 	/* Bundle fetches in flight: a send that needs the same keys waits for
 	 * them instead of taking another of the peer's one-time prekeys. */
 	struct account_job *fetches;

@@ -1,8 +1,9 @@
 /* Key upkeep on the relay: keep enough one-time prekeys there (count after
  * every authentication, refill on keys.low), rotate the signed prekey on
  * its schedule, and fetch peers' bundles to build the sessions msg.c
- * needs (also how "contacts.add" learns that a name exists). Keys are generated and stored locally before they are uploaded,
- * so an upload lost on the way only costs ids, never a key in use. */
+ * needs (also how "contacts.add" learns that a name exists). Keys are
+ * generated and stored locally before they are uploaded, so an upload
+ * lost on the way only costs ids, never a key in use. */
 #include "account_int.h"
 
 #include <string.h>
@@ -34,7 +35,6 @@ struct account_waiter {
 	void *arg;
 	struct account_waiter *next;
 };
-
 
 /* Key upkeep commits on its own: first close a receive batch the
  * messaging half holds open, so a failed batch can never take uploaded

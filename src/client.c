@@ -463,7 +463,8 @@ client_unlock_if_locked(struct client *c, const char *passphrase_file,
 	if (passphrase_file != NULL)
 		r = client_read_passphrase_file(passphrase_file, &pass, e);
 	else if (isatty(0)) {
-		char *prompt = xasprintf("Passphrase for profile %s", profile != NULL ? profile : "?");
+		char *prompt =
+		    xasprintf("Passphrase for profile %s", profile != NULL ? profile : "?");
 		r = client_prompt_passphrase(prompt, &pass, e);
 		free(prompt);
 	} else

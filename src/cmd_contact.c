@@ -130,8 +130,9 @@ cmd_contact_safety_exec(struct cmd_ctx *ctx, const struct cmd_args *args)
 			fprintf(ctx->err, "sotto: %s\n", e.msg);
 		free(raw);
 	}
-	fprintf(ctx->out, "\nCompare the digits with %s in person or on a call, or scan the "
-	                  "code; if they match: sotto trust %s --verified DIGITS\n",
+	fprintf(ctx->out,
+	        "\nCompare the digits with %s in person or on a call, or scan the "
+	        "code; if they match: sotto trust %s --verified DIGITS\n",
 	        cmd_args_get(args, "NAME"), cmd_args_get(args, "NAME"));
 	json_decref(result);
 	return CMD_EXIT_OK;

@@ -210,8 +210,7 @@ cmd_params_check(const struct cmd_entry *ce, json_t *params, struct err *e)
 
 	if (params != NULL && !json_is_object(params))
 		return err_set(e, ERR_INVALID, "params must be an object of named parameters");
-	json_object_foreach(params, key, v)
-	{
+	json_object_foreach(params, key, v) {
 		spec = cmd_params_spec(ce->options, key);
 		if (spec == NULL)
 			spec = cmd_params_spec(ce->args, key);

@@ -164,8 +164,7 @@ cmd_remote_print_human(FILE *f, json_t *result)
 	if (v != NULL)
 		result = v;
 	if (json_is_object(result)) {
-		json_object_foreach(result, key, v)
-		{
+		json_object_foreach(result, key, v) {
 			cmd_remote_print_text(f, key);
 			fputs(": ", f);
 			cmd_remote_print_value(f, v);
@@ -174,16 +173,14 @@ cmd_remote_print_human(FILE *f, json_t *result)
 		return;
 	}
 	if (json_is_array(result)) {
-		json_array_foreach(result, i, item)
-		{
+		json_array_foreach(result, i, item) {
 			if (!json_is_object(item)) {
 				cmd_remote_print_value(f, item);
 				fputc('\n', f);
 				continue;
 			}
 			sep = "";
-			json_object_foreach(item, key, v)
-			{
+			json_object_foreach(item, key, v) {
 				fputs(sep, f);
 				cmd_remote_print_text(f, key);
 				fputc('=', f);
@@ -213,8 +210,7 @@ cmd_remote_print_json(FILE *f, json_t *result)
 		fputc('\n', f);
 		return;
 	}
-	json_array_foreach(result, i, item)
-	{
+	json_array_foreach(result, i, item) {
 		json_dumpf(item, f, JSON_COMPACT | JSON_ENCODE_ANY);
 		fputc('\n', f);
 	}

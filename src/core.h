@@ -28,9 +28,9 @@ struct msg;
 enum core_conn {
 	CORE_CONN_OFFLINE,
 	CORE_CONN_CONNECTING,
-	CORE_CONN_CONNECTED,  /* authenticated */
+	CORE_CONN_CONNECTED, /* authenticated */
 	CORE_CONN_AUTH_FAILED,
-	CORE_CONN_REPLACED,   /* another instance of this device connected */
+	CORE_CONN_REPLACED, /* another instance of this device connected */
 };
 
 struct core {
@@ -84,6 +84,6 @@ void account_set_conn(struct core *c, enum core_conn state);
  * relay, build sessions for those we lack; done() runs once with 0/-1. */
 typedef void account_done_fn(struct core *c, int rc, const struct err *e, void *arg);
 int account_fetch_sessions(struct core *c, const char *name, uint32_t device /* 0 = all */,
-			   account_done_fn *done, void *arg, struct err *e);
+                           account_done_fn *done, void *arg, struct err *e);
 
 #endif

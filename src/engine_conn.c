@@ -308,7 +308,8 @@ engine_conn_callback(struct lws *wsi, enum lws_callback_reasons reason, struct e
 		if (conn->doomed || ipc_conn_flush(&conn->io, &e) < 0)
 			return -1;
 		if (ipc_conn_pending(&conn->io)) {
-			lws_sul_schedule(lws_get_context(wsi), 0, &conn->rearm, engine_conn_rearm, 1);
+			lws_sul_schedule(lws_get_context(wsi), 0, &conn->rearm, engine_conn_rearm,
+			                 1);
 			return 0;
 		}
 		if (conn->paused && !conn->io.eof) {

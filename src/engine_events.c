@@ -106,9 +106,8 @@ engine_events_json(const struct engine_event *event)
 	/* time (seconds) came first; time_ms says when a message event's
 	 * commit ended, to the millisecond. */
 	return json_pack("{s:I,s:I,s:I,s:s,s:o}", "cursor", (json_int_t)event->cursor, "time",
-	                 (json_int_t)(event->time_ms / 1000), "time_ms",
-	                 (json_int_t)event->time_ms, "type", event->type, "data",
-	                 data != NULL ? data : json_object());
+	                 (json_int_t)(event->time_ms / 1000), "time_ms", (json_int_t)event->time_ms,
+	                 "type", event->type, "data", data != NULL ? data : json_object());
 }
 
 static void

@@ -37,8 +37,7 @@ jsonrpc_only_members(json_t *obj, const char *const *allowed, struct jsonrpc_fau
 	json_t *value;
 	size_t i;
 
-	json_object_foreach(obj, key, value)
-	{
+	json_object_foreach(obj, key, value) {
 		for (i = 0; allowed[i] != NULL; i++)
 			if (strcmp(key, allowed[i]) == 0)
 				break;

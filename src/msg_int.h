@@ -96,11 +96,11 @@ struct msg_held {
 struct msg_batch_item {
 	uint64_t envelope_id;
 	bool ack;
-	int64_t history_id;   /* a new message, or 0 */
+	int64_t history_id;                /* a new message, or 0 */
 	struct msg_json_snapshot *message; /* for its "message" event, or NULL */
-	char *receipt_to;     /* send a delivered receipt to this peer ... */
-	char *receipt_msg_id; /* ... for this message id */
-	int64_t *state_ids;   /* messages whose state a receipt moved */
+	char *receipt_to;                  /* send a delivered receipt to this peer ... */
+	char *receipt_msg_id;              /* ... for this message id */
+	int64_t *state_ids;                /* messages whose state a receipt moved */
 	enum history_state new_state;
 	size_t n_state_ids;
 	bool identity_check; /* a prekey message: look for identity changes */
@@ -161,13 +161,13 @@ struct msg {
 	size_t n_batch;
 	size_t batch_cap; /* items allocated in batch (msg_recv.c) */
 	bool batch_open;
-	struct engine_timer batch_timer; /* to the microsecond: see engine_timer.c */
+	struct engine_timer batch_timer;    /* to the microsecond: see engine_timer.c */
 	struct msg_batch_clock batch_clock; /* when it commits */
-	bool flushing;   /* inside msg_recv_flush */
-	int busy;        /* msg_job_run frames on the stack */
-	bool kicking;    /* inside msg_job_kick: it runs the queue itself */
-	bool moved;      /* a job got queued or went away since last cleared */
-	size_t n_behind; /* jobs with behind set */
+	bool flushing;                      /* inside msg_recv_flush */
+	int busy;                           /* msg_job_run frames on the stack */
+	bool kicking;                       /* inside msg_job_kick: it runs the queue itself */
+	bool moved;                         /* a job got queued or went away since last cleared */
+	size_t n_behind;                    /* jobs with behind set */
 	/* Jobs with something to do when the batch commits (announce,
 	 * wait_commit); msg_job_free takes a job off. */
 	struct msg_job **pending;

@@ -73,8 +73,7 @@ msg_job_unsent_update(struct db *db, int64_t id, bool add, struct err *e)
 
 	if (msg_job_unsent_load(db, &list, e) < 0)
 		return -1;
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		if (json_integer_value(v) == id) {
 			if (add) {
 				json_decref(list);

@@ -465,8 +465,7 @@ msg_send_load(struct msg *m)
 	}
 	if (msg_job_unsent_load(c->db, &list, &e) < 0)
 		return;
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		if (history_get(c->db, json_integer_value(v), &h, &e) < 0) {
 			/* Deleted meanwhile: nothing left to send. */
 			if (e.code == ERR_NOTFOUND)

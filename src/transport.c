@@ -666,7 +666,8 @@ tp_connect_error(struct transport *tp, struct lws *wsi, const char *why, char *m
 	if (verify != X509_V_OK) {
 		snprintf(msg, size, "the relay's certificate is not trusted (%s)%s",
 		         X509_verify_cert_error_string(verify),
-		         tp->has_pin ? "" : "; if it is yours, register with --pin and its SHA-256");
+		         tp->has_pin ? ""
+		                     : "; if it is yours, register with --pin and its SHA-256");
 		return ERR_AUTH; /* as a pin that does not match */
 	}
 	snprintf(msg, size, "cannot connect to the relay: %.100s",

@@ -488,12 +488,11 @@ history_mark_read(struct db *db, int64_t conversation, int64_t up_to_id, size_t 
 	if (rc == 0) {
 		/* Bounded like the receipts: one open must not rewrite every
 		 * page of a 100k-message history in one transaction. */
-		st = db_prepare(
-		    db,
-		    "UPDATE messages SET state = ? WHERE id IN (SELECT id FROM messages"
-		    " WHERE conversation_id = ? AND id <= ? AND " HISTORY_UNREAD_SQL
-		    " ORDER BY id DESC LIMIT ?)",
-		    e);
+		st = db_prepare(db,
+		                "UPDATE messages SET state = ? WHERE id IN (SELECT id FROM messages"
+		                " WHERE conversation_id = ? AND id <= ? AND " HISTORY_UNREAD_SQL
+		                " ORDER BY id DESC LIMIT ?)",
+		                e);
 		if (st == NULL)
 			rc = -1;
 	}

@@ -172,10 +172,11 @@ sigstore_store_session(const signal_protocol_address *address, uint8_t *record, 
 	del = db_prepare(db, "DELETE FROM sessions WHERE name = ? AND device_id = ?", &e);
 	if (del == NULL)
 		return sigstore_sg_code(&e);
-	ins = db_prepare(db,
-	                 "INSERT INTO sessions"
-	                 " (name, device_id, record, user_record, updated_at) VALUES (?, ?, ?, ?, ?)",
-	                 &e);
+	ins =
+	    db_prepare(db,
+	               "INSERT INTO sessions"
+	               " (name, device_id, record, user_record, updated_at) VALUES (?, ?, ?, ?, ?)",
+	               &e);
 	if (ins == NULL) {
 		sqlite3_reset(del);
 		return sigstore_sg_code(&e);

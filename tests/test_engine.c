@@ -530,7 +530,8 @@ flood_method(struct engine_req *req, json_t *params, void *ctx)
 	memset(pad, 'x', sizeof pad - 1);
 	pad[sizeof pad - 1] = '\0';
 	for (i = 0; i < 5000; i++)
-		engine_emit(engine_req_engine(req), "test.flood", json_pack("{s:i,s:s}", "n", i, "pad", pad));
+		engine_emit(engine_req_engine(req), "test.flood",
+		            json_pack("{s:i,s:s}", "n", i, "pad", pad));
 	engine_req_reply(req, json_pack("{s:b}", "done", 1));
 }
 
@@ -550,13 +551,13 @@ test_engine_flood_of_events_reaches_a_slow_frontend_then_the_answer(void **state
 	for (;;) {
 		j = rig_receive(r);
 		if (json_object_get(j, "id") != NULL) {
-			assert_true(json_is_true(
-			    json_object_get(json_object_get(j, "result"), "done")));
+			assert_true(
+			    json_is_true(json_object_get(json_object_get(j, "result"), "done")));
 			json_decref(j);
 			break;
 		}
-		if (strcmp(json_string_value(json_object_get(
-		               json_object_get(j, "params"), "type")), "test.flood") == 0)
+		if (strcmp(json_string_value(json_object_get(json_object_get(j, "params"), "type")),
+		           "test.flood") == 0)
 			events++;
 		json_decref(j);
 	}
@@ -623,7 +624,9 @@ main(void)
 	        test_engine_locked_profile_serves_only_engine_and_unlock, rig_setup, rig_teardown),
 	    cmocka_unit_test_setup_teardown(test_engine_subscribe_sends_backlog_then_new_events,
 	                                    rig_setup, rig_teardown),
-	    cmocka_unit_test_setup_teardown(test_engine_flood_of_events_reaches_a_slow_frontend_then_the_answer, rig_setup, rig_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_engine_flood_of_events_reaches_a_slow_frontend_then_the_answer, rig_setup,
+	        rig_teardown),
 	    cmocka_unit_test_setup_teardown(test_engine_survives_oversize_line, rig_setup,
 	                                    rig_teardown),
 	    cmocka_unit_test_setup_teardown(test_engine_second_engine_for_profile_is_busy,

@@ -608,9 +608,9 @@ h_event(struct h_party *p, const char *type)
 	json_t *found = NULL, *ev;
 	size_t i;
 
-	json_array_foreach(
-	    p->events, i, ev) if (strcmp(json_string_value(json_object_get(ev, "type")), type) == 0)
-	    found = json_object_get(ev, "data");
+	json_array_foreach(p->events, i, ev)
+		if (strcmp(json_string_value(json_object_get(ev, "type")), type) == 0)
+			found = json_object_get(ev, "data");
 	return found;
 }
 
@@ -620,9 +620,9 @@ h_count_events(struct h_party *p, const char *type)
 	size_t i, n = 0;
 	json_t *ev;
 
-	json_array_foreach(
-	    p->events, i, ev) if (strcmp(json_string_value(json_object_get(ev, "type")), type) == 0)
-	    n++;
+	json_array_foreach(p->events, i, ev)
+		if (strcmp(json_string_value(json_object_get(ev, "type")), type) == 0)
+			n++;
 	return n;
 }
 

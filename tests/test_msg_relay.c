@@ -427,8 +427,7 @@ test_msg_relay_recv_waits_for_a_message_and_follow_hands_them_out(void **state)
 	assert_non_null(w.result);
 	assert_true(w.took_ms >= 1500);
 	assert_int_equal(json_array_size(json_object_get(w.result, "messages")), 0);
-	json_array_foreach(w.notes, i, note)
-	{
+	json_array_foreach(w.notes, i, note) {
 		json_t *p = json_object_get(note, "params");
 		const char *type = json_string_value(json_object_get(p, "type"));
 		json_t *msg = json_object_get(json_object_get(p, "data"), "message");

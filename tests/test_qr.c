@@ -58,8 +58,8 @@ test_qr_drawing_matches_the_encoded_matrix_with_quiet_zone(void **state)
 			p += used;
 			want_top = mx >= 0 && my >= 0 && mx < q->width && my < q->width &&
 			           (q->data[my * q->width + mx] & 1);
-			want_bottom = mx >= 0 && my + 1 >= 0 && mx < q->width && my + 1 < q->width &&
-			              (q->data[(my + 1) * q->width + mx] & 1);
+			want_bottom = mx >= 0 && my + 1 >= 0 && mx < q->width &&
+			              my + 1 < q->width && (q->data[(my + 1) * q->width + mx] & 1);
 			assert_int_equal(top, want_top);
 			assert_int_equal(bottom, want_bottom);
 		}

@@ -129,12 +129,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_err_set_returns_minus_one_and_formats),
-		cmocka_unit_test(test_err_message_truncates_without_overflow),
-		cmocka_unit_test(test_err_set_accepts_null),
-		cmocka_unit_test(test_xasprintf_and_dups),
-		cmocka_unit_test(test_wipe_zeroes_buffer),
-		cmocka_unit_test(test_fdio_writes_everything_and_reports_a_gone_reader),
+	    cmocka_unit_test(test_err_set_returns_minus_one_and_formats),
+	    cmocka_unit_test(test_err_message_truncates_without_overflow),
+	    cmocka_unit_test(test_err_set_accepts_null),
+	    cmocka_unit_test(test_xasprintf_and_dups),
+	    cmocka_unit_test(test_wipe_zeroes_buffer),
+	    cmocka_unit_test(test_fdio_writes_everything_and_reports_a_gone_reader),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

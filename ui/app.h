@@ -68,8 +68,8 @@ struct app {
 	 * first frame is on the screen (marking a long unread backlog read
 	 * writes thousands of rows). */
 	bool read_after_draw;
-	json_t *results;       /* the last /search's messages, newest first */
-	size_t result_next;    /* the one Ctrl-G jumps to next */
+	json_t *results;    /* the last /search's messages, newest first */
+	size_t result_next; /* the one Ctrl-G jumps to next */
 };
 
 /* Run the interface for a prepared profile until /quit. passphrase_file

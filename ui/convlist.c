@@ -93,8 +93,7 @@ convlist_load(struct convlist *l, json_t *answer)
 	for (i = 0; i < l->n; i++)
 		convlist_item_clear(&l->items[i]);
 	l->n = 0;
-	json_array_foreach(arr, i, o)
-	{
+	json_array_foreach(arr, i, o) {
 		struct convlist_item *it;
 		peer = json_string_value(json_object_get(o, "peer"));
 		if (peer == NULL || peer[0] == '\0')
@@ -120,8 +119,7 @@ convlist_load_contacts(struct convlist *l, json_t *answer)
 
 	convlist_contacts_clear(l);
 	l->contacts = xcalloc(json_array_size(arr) + 1, sizeof *l->contacts);
-	json_array_foreach(arr, i, o)
-	{
+	json_array_foreach(arr, i, o) {
 		struct convlist_contact *c;
 		name = json_string_value(json_object_get(o, "name"));
 		if (name == NULL || name[0] == '\0')

@@ -8,25 +8,25 @@
 
 enum err_code {
 	ERR_OK = 0,
-	ERR_INTERNAL,   /* a bug or a library failure we cannot classify */
-	ERR_INVALID,    /* malformed input: garbage, truncated, oversized */
-	ERR_IO,         /* file system or socket error */
-	ERR_NOSPACE,    /* disk full */
-	ERR_BADKEY,     /* wrong passphrase or key file */
-	ERR_CORRUPT,    /* a stored row or file is damaged */
-	ERR_CRYPTO,     /* MAC failure, bad signature, tampered ciphertext */
-	ERR_DUPLICATE,  /* already processed: ack and drop */
-	ERR_NOSESSION,  /* no session with that device */
-	ERR_UNTRUSTED,  /* identity key changed and policy says block */
+	ERR_INTERNAL,  /* a bug or a library failure we cannot classify */
+	ERR_INVALID,   /* malformed input: garbage, truncated, oversized */
+	ERR_IO,        /* file system or socket error */
+	ERR_NOSPACE,   /* disk full */
+	ERR_BADKEY,    /* wrong passphrase or key file */
+	ERR_CORRUPT,   /* a stored row or file is damaged */
+	ERR_CRYPTO,    /* MAC failure, bad signature, tampered ciphertext */
+	ERR_DUPLICATE, /* already processed: ack and drop */
+	ERR_NOSESSION, /* no session with that device */
+	ERR_UNTRUSTED, /* identity key changed and policy says block */
 	ERR_NOTFOUND,
 	ERR_EXISTS,
 	ERR_TOOLARGE,
-	ERR_LIMIT,      /* a protocol limit was hit (e.g. counter jump) */
+	ERR_LIMIT, /* a protocol limit was hit (e.g. counter jump) */
 	ERR_AUTH,
 	ERR_NETWORK,
-	ERR_STALE,      /* stale device list */
-	ERR_RATE,       /* rate limited */
-	ERR_BUSY,       /* database locked by another process */
+	ERR_STALE, /* stale device list */
+	ERR_RATE,  /* rate limited */
+	ERR_BUSY,  /* database locked by another process */
 };
 
 struct err {

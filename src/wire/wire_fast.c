@@ -232,4 +232,3 @@ wire_parse_fast(const char *buf, size_t len, struct wire_frame *out)
 	memset(out, 0, sizeof *out);
 	return 0;
 }
-

@@ -260,8 +260,7 @@ p_device_list(json_t *obj, const char *key, uint32_t **out, size_t *n, struct er
 		return -1;
 	*n = json_array_size(arr);
 	*out = xcalloc(*n, sizeof **out);
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach(arr, i, v) {
 		if (!json_is_integer(v) || (x = json_integer_value(v)) < 1 ||
 		    (uint64_t)x > WIRE_DEVICE_MAX)
 			return err_set(e, ERR_INVALID, "\"%s\"[%zu] is not a device id", key, i);
@@ -298,8 +297,7 @@ p_send(json_t *obj, struct wire_send *s, struct err *e)
 	    p_array(obj, "messages", 0, WIRE_MAX_MESSAGES, 0, &arr, e) < 0)
 		return -1;
 	s->messages = xcalloc(json_array_size(arr), sizeof *s->messages);
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach(arr, i, v) {
 		if (p_message(v, &s->messages[i], e) < 0) {
 			s->n_messages = i + 1;
 			return err_prefix(e, "messages[%zu]", i);
@@ -332,8 +330,7 @@ p_req_send(json_t *root, struct wire_frame *f, struct err *e)
 	if (p_array(root, "sends", 1, WIRE_MAX_SENDS, 0, &arr, e) < 0)
 		return -1;
 	r->u.send.sends = xcalloc(json_array_size(arr), sizeof *r->u.send.sends);
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach(arr, i, v) {
 		r->u.send.n_sends = i + 1;
 		if (p_object(v, "sends[]", e) < 0 || p_send(v, &r->u.send.sends[i], e) < 0)
 			return err_prefix(e, "sends[%zu]", i);
@@ -365,8 +362,7 @@ p_req_keys_upload(json_t *root, struct wire_request *r, struct err *e)
 		return 0;
 	r->u.keys_upload.prekeys = xcalloc(json_array_size(arr), sizeof *r->u.keys_upload.prekeys);
 	r->u.keys_upload.n_prekeys = json_array_size(arr);
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach(arr, i, v) {
 		if (p_prekey_value(v, &r->u.keys_upload.prekeys[i], e) < 0)
 			return err_prefix(e, "prekeys[%zu]", i);
 		for (j = 0; j < i; j++)
@@ -388,8 +384,7 @@ p_req_ack(json_t *root, struct wire_request *r, struct err *e)
 		return -1;
 	r->u.ack.ids = xcalloc(json_array_size(arr), sizeof *r->u.ack.ids);
 	r->u.ack.n_ids = json_array_size(arr);
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach(arr, i, v) {
 		if (!json_is_integer(v) || (x = json_integer_value(v)) < 1 ||
 		    (uint64_t)x > WIRE_INT_MAX)
 			return err_set(e, ERR_INVALID, "\"ids\"[%zu] is not an envelope id", i);
@@ -514,8 +509,7 @@ p_resp_error(json_t *root, struct wire_frame *f, struct err *e)
 		if (p_array(root, "mismatches", 1, WIRE_MAX_SENDS, 0, &arr, e) < 0)
 			return -1;
 		r->mismatches = xcalloc(json_array_size(arr), sizeof *r->mismatches);
-		json_array_foreach(arr, i, v)
-		{
+		json_array_foreach(arr, i, v) {
 			r->n_mismatches = i + 1;
 			if (p_object(v, "mismatches[]", e) < 0 ||
 			    p_name(v, "to", r->mismatches[i].to, e) < 0 ||
@@ -529,8 +523,9 @@ p_resp_error(json_t *root, struct wire_frame *f, struct err *e)
 			return -1;
 		r->unknown = xcalloc(json_array_size(arr), sizeof *r->unknown);
 		r->n_unknown = json_array_size(arr);
-		json_array_foreach(arr, i, v) if (p_name_value(v, "unknown[]", r->unknown[i], e) <
-		                                  0) return -1;
+		json_array_foreach(arr, i, v)
+			if (p_name_value(v, "unknown[]", r->unknown[i], e) < 0)
+				return -1;
 	}
 	return 0;
 }
@@ -579,8 +574,7 @@ p_resp_ok(json_t *root, struct wire_frame *f, struct err *e)
 			return -1;
 		r->devices = xcalloc(json_array_size(arr), sizeof *r->devices);
 		r->n_devices = json_array_size(arr);
-		json_array_foreach(arr, i, v)
-		{
+		json_array_foreach(arr, i, v) {
 			struct wire_device_info *d = &r->devices[i];
 			if (p_object(v, "devices[]", e) < 0 ||
 			    p_u32(v, "device", 1, WIRE_DEVICE_MAX, &d->device, e) < 0 ||
@@ -598,8 +592,9 @@ p_resp_ok(json_t *root, struct wire_frame *f, struct err *e)
 			return -1;
 		r->bundles = xcalloc(json_array_size(arr), sizeof *r->bundles);
 		r->n_bundles = json_array_size(arr);
-		json_array_foreach(arr, i, v) if (p_bundle(v, &r->bundles[i], e) <
-		                                  0) return err_prefix(e, "bundles[%zu]", i);
+		json_array_foreach(arr, i, v)
+			if (p_bundle(v, &r->bundles[i], e) < 0)
+				return err_prefix(e, "bundles[%zu]", i);
 		return 0;
 	case WIRE_T_NONE:
 		return err_set(e, ERR_INVALID, "a successful response needs a type");
