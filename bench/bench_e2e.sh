@@ -125,67 +125,87 @@ if [ "$t_first" -gt 0 ] && [ "$t_last" -gt "$t_first" ]; then
 fi
 echo "  engine start to empty relay queue (polled every 0.1 s): $((t1 - t0)) ms, $((Q * 1000 / (t1 - t0 > 0 ? t1 - t0 : 1))) msg/s"
 
-# 4. Fixed rate: RATE msg/s offered for SECS s from alice to bob by a paced
-# writer into one `sotto rpc`; latency is bob's received_ms minus alice's
-# sent_ms (one machine, one clock).
-have=$((have + Q))
-n=$((RATE * SECS))
-# A frontend attached to bob's engine socket (as the interface is) and
-# subscribed to its events stamps each message as it is told of it, after
-# the commit: the latency a user sees. It follows from bob's cursor.
-cursor=$(rpc_once bob engine.info '{}' | jq -r .cursor) || fail "engine.info of bob"
-"$STAMP" "$T/bob" "$cursor" >"$T/follow" 2>"$T/follow.err" &
-follow_pid=$!
-follower_has()
+# 4 and 5. Fixed rate: RATE msg/s offered for SECS s from alice to bob by
+# a paced writer, straight into alice's engine socket as the interface
+# does, then through one `sotto rpc` as a script does. Latency is measured
+# on one machine, one clock:
+# - to bob storing it: his received_ms (inside his transaction) minus
+#   alice's sent_ms, split at the relay's server_ms;
+# - to bob's commit: his event's time_ms (the ack goes out in the same
+#   pass) minus sent_ms;
+# - typed to seen: from the writer's stamp (microseconds) when the request
+#   was written to a frontend attached to bob's engine socket, subscribed
+#   to its events, reading the message event (microseconds): what a user
+#   of the interface sees, to a tenth of a millisecond.
+# fixed_rate VIA PREFIX: VIA is socket or rpc; PREFIX starts the texts.
+fixed_rate()
 {
-	[ "$(grep -c '"text":"rate ' "$T/follow")" -ge "$1" ]
-}
-sleep 0.5
-"$PACE" "$RATE" "$SECS" bob "rate" 1 "$T/pace.times" 2>"$T/pace.err" |
-	sotto_as alice rpc >"$T/rate.rpc" 2>>"$T/alice.rpc.err" ||
-	fail "the paced sotto rpc exited $?: $(tail -n 3 "$T/alice.rpc.err")"
-t_done=$(now_ms)
-wait_until 120 "bob to receive the fixed-rate messages" has_incoming bob alice $((have + n))
-t_wait=$(($(now_ms) - t_done))
-latencies bob alice "$have" >"$T/rate.lat"
-t_first=$(first_received_ms bob alice "$have")
-t_last=$(last_received_ms bob alice)
-echo "fixed rate ($RATE msg/s offered for $SECS s, one paced rpc session):"
-echo "  writer: $(cat "$T/pace.err")"
-echo "  send answers \"sending\" (relay ack later than 5 s): $(jq -s '[.[] | select(.result.message.state == "sending")] | length' "$T/rate.rpc"), errors: $(rpc_errors "$T/rate.rpc" | wc -l)"
-if [ "$t_last" -gt "$t_first" ]; then
-	got=$(((n - 1) * 1000 / (t_last - t_first)))
-	echo "  bob committed them at $got msg/s (first to last commit $((t_last - t_first)) ms)"
-	if [ "$got" -ge $((RATE * 98 / 100)) ]; then
-		echo "  offered rate sustained: yes"
+	local via=$1 prefix=$2 n=$((RATE * SECS)) cursor follow_pid t_first t_last got
+
+	cursor=$(rpc_once bob engine.info '{}' | jq -r .cursor) || fail "engine.info of bob"
+	"$STAMP" "$T/bob" "$cursor" >"$T/follow" 2>"$T/follow.err" &
+	follow_pid=$!
+	sleep 0.5
+	if [ "$via" = socket ]; then
+		echo "fixed rate ($RATE msg/s offered for $SECS s, written to alice's engine socket as the interface does):"
+		"$PACE" "$RATE" "$SECS" bob "$prefix" 1 "$T/pace.times" "$T/alice" \
+			>"$T/rate.rpc" 2>"$T/pace.err" ||
+			fail "the paced writer exited $?: $(cat "$T/pace.err")"
 	else
-		echo "  offered rate sustained: NO ($got of $RATE msg/s)"
+		echo "fixed rate ($RATE msg/s offered for $SECS s, through one \`sotto rpc\` as a script does):"
+		"$PACE" "$RATE" "$SECS" bob "$prefix" 1 "$T/pace.times" 2>"$T/pace.err" |
+			sotto_as alice rpc >"$T/rate.rpc" 2>>"$T/alice.rpc.err" ||
+			fail "the paced sotto rpc exited $?: $(tail -n 3 "$T/alice.rpc.err")"
 	fi
-fi
-echo "  latency to bob storing it (received_ms, inside his transaction): $(percentiles "$T/rate.lat")"
-# Where it went: the relay stamps each envelope when it takes the send.
-history_json bob --with alice |
-	jq -r 'select(.direction == "in" and .server_ms != null) |
-		"\(.server_ms - .sent_ms) \(.received_ms - .server_ms)"' |
-	tail -n +$((have + 1)) >"$T/rate.split"
-awk '{ print $1 }' "$T/rate.split" >"$T/rate.to_relay"
-awk '{ print $2 }' "$T/rate.split" >"$T/rate.from_relay"
-echo "    sender to relay: $(percentiles "$T/rate.to_relay")"
-echo "    relay to receiver: $(percentiles "$T/rate.from_relay")"
-wait_until 30 "the subscriber to be told of the fixed-rate messages" follower_has "$n"
-kill "$follow_pid" 2>/dev/null
-wait "$follow_pid" 2>/dev/null
-# The event's time_ms is when bob's commit ended (the ack goes out in the
-# same pass). The frontend's stamp (microseconds) is when it read the
-# event, and the writer's (microseconds) when alice's request was written:
-# type to seen, through alice's `sotto rpc`, in tenths of a millisecond.
-sed 's/^\([0-9]*\) \(.*\)$/{"at":\1,"e":\2}/' "$T/follow" |
-	jq -r '.at as $at | .e.params | select(.type == "message") | .time_ms as $t |
-		.data.message | select(.direction == "in" and (.text | startswith("rate "))) |
-		"\(.text | ltrimstr("rate ") | tonumber) \($t - .sent_ms) \($at)"' |
-	sort -n >"$T/rate.shown"
-awk '{ print $2 }' "$T/rate.shown" >"$T/rate.committed"
-sort -n "$T/pace.times" | join - "$T/rate.shown" |
-	awk '{ printf "%.1f\n", ($4 - $2) / 1000 }' >"$T/rate.told"
-echo "  latency to bob's commit (encrypt, relay, decrypt, commit; his event's time_ms): $(percentiles "$T/rate.committed")"
-echo "  request written to alice's rpc to a frontend on bob's socket reading the event: $(percentiles "$T/rate.told" 1)"
+	wait_until 120 "bob to receive the fixed-rate messages" has_incoming bob alice $((have + n))
+	latencies bob alice "$have" >"$T/rate.lat"
+	t_first=$(first_received_ms bob alice "$have")
+	t_last=$(last_received_ms bob alice)
+	echo "  writer: $(cat "$T/pace.err")"
+	echo "  send answers \"sending\" (relay ack later than 5 s): $(jq -s '[.[] | select(.result.message.state == "sending")] | length' "$T/rate.rpc"), errors: $(rpc_errors "$T/rate.rpc" | wc -l)"
+	if [ "$t_last" -gt "$t_first" ]; then
+		got=$(((n - 1) * 1000 / (t_last - t_first)))
+		echo "  bob committed them at $got msg/s (first to last commit $((t_last - t_first)) ms)"
+		if [ "$got" -ge $((RATE * 98 / 100)) ]; then
+			echo "  offered rate sustained: yes"
+		else
+			echo "  offered rate sustained: NO ($got of $RATE msg/s)"
+		fi
+	fi
+	echo "  latency to bob storing it (received_ms, inside his transaction): $(percentiles "$T/rate.lat")"
+	history_json bob --with alice |
+		jq -r 'select(.direction == "in" and .server_ms != null) |
+			"\(.server_ms - .sent_ms) \(.received_ms - .server_ms)"' |
+		tail -n +$((have + 1)) >"$T/rate.split"
+	awk '{ print $1 }' "$T/rate.split" >"$T/rate.to_relay"
+	awk '{ print $2 }' "$T/rate.split" >"$T/rate.from_relay"
+	echo "    sender to relay: $(percentiles "$T/rate.to_relay")"
+	echo "    relay to receiver: $(percentiles "$T/rate.from_relay")"
+	follower_has()
+	{
+		[ "$(grep -c "\"text\":\"$prefix " "$T/follow")" -ge "$n" ]
+	}
+	wait_until 30 "the subscriber to be told of the fixed-rate messages" follower_has
+	kill "$follow_pid" 2>/dev/null
+	wait "$follow_pid" 2>/dev/null
+	sed 's/^\([0-9]*\) \(.*\)$/{"at":\1,"e":\2}/' "$T/follow" |
+		jq -r --arg p "$prefix " '.at as $at | .e.params | select(.type == "message") |
+			.time_ms as $t | .data.message |
+			select(.direction == "in" and (.text | startswith($p))) |
+			"\(.text | ltrimstr($p) | tonumber) \($t - .sent_ms) \($at)"' |
+		sort -n >"$T/rate.shown"
+	awk '{ print $2 }' "$T/rate.shown" >"$T/rate.committed"
+	sort -n "$T/pace.times" | join - "$T/rate.shown" |
+		awk '{ printf "%.1f\n", ($4 - $2) / 1000 }' >"$T/rate.told"
+	echo "  latency to bob's commit (encrypt, relay, decrypt, commit; his event's time_ms): $(percentiles "$T/rate.committed")"
+	if [ "$via" = socket ]; then
+		echo "  typed to seen (request written to alice's engine socket, event read on bob's): $(percentiles "$T/rate.told" 1)"
+	else
+		echo "  typed to seen (request written to alice's \`sotto rpc\`, event read on bob's socket): $(percentiles "$T/rate.told" 1)"
+	fi
+	have=$((have + n))
+}
+
+have=$((have + Q))
+fixed_rate socket rate
+fixed_rate rpc rpcrate

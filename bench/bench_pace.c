@@ -1,20 +1,54 @@
-/* bench_pace: a paced JSON-RPC writer for bench_e2e.sh's fixed-rate phase.
- * It writes "send" requests to standard output (piped into `sotto rpc`)
- * at a steady rate on absolute deadlines, so a slow reader or a late
- * wake-up shows up as lag instead of silently lowering the offered rate.
- * Usage: bench_pace RATE SECONDS TO PREFIX FIRST_ID [TIMES]
+/* bench_pace: a paced JSON-RPC writer for bench_e2e.sh's fixed-rate phases.
+ * It writes "send" requests at a steady rate on absolute deadlines, so a
+ * slow reader or a late wake-up shows up as lag instead of silently
+ * lowering the offered rate: to standard output (piped into `sotto rpc`,
+ * as a script does), or with PROFILE_DIR straight into that profile's
+ * engine socket, as the interface does; the engine's answers then go to
+ * standard output, and it exits once all have come.
+ * Usage: bench_pace RATE SECONDS TO PREFIX FIRST_ID [TIMES [PROFILE_DIR]]
  * On standard error: the rate it achieved and how late writes were. With
  * TIMES, each request's number and the wall-clock time it was written, in
  * microseconds since 1970, go to that file (one per line). */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ipc.h"
 #include "util/fdio.h"
+
+/* The engine socket's reading side: answers copied to standard output
+ * until `want` lines came or the engine went away. */
+struct bench_pace_answers {
+	int fd;
+	long want, got;
+};
+
+static void *
+bench_pace_read_answers(void *arg)
+{
+	struct bench_pace_answers *a = arg;
+	char buf[65536];
+	ssize_t n, i;
+
+	while (a->got < a->want) {
+		n = read(a->fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			a->got += buf[i] == '\n';
+		if (fdio_write_all(STDOUT_FILENO, buf, (size_t)n, false) < 0)
+			break;
+	}
+	return NULL;
+}
 
 static int64_t
 bench_pace_now_ns(void)
@@ -51,12 +85,16 @@ main(int argc, char **argv)
 {
 	long rate, seconds, n, i, first_id;
 	int64_t start, due, now, *late, *wall;
+	struct bench_pace_answers answers = {.fd = -1};
+	pthread_t reader;
 	struct timespec ts;
 	char line[512];
-	int len;
+	int len, out = STDOUT_FILENO;
+	struct err e;
 
-	if (argc != 6 && argc != 7) {
-		fprintf(stderr, "usage: bench_pace RATE SECONDS TO PREFIX FIRST_ID [TIMES]\n");
+	if (argc < 6 || argc > 8) {
+		fprintf(stderr, "usage: bench_pace RATE SECONDS TO PREFIX FIRST_ID "
+		                "[TIMES [PROFILE_DIR]]\n");
 		return 2;
 	}
 	rate = strtol(argv[1], NULL, 10);
@@ -71,6 +109,18 @@ main(int argc, char **argv)
 	wall = calloc((size_t)n, sizeof *wall);
 	if (late == NULL || wall == NULL)
 		return 1;
+	if (argc == 8) {
+		if ((out = ipc_connect(argv[7], &e)) < 0) {
+			fprintf(stderr, "bench_pace: %s\n", e.msg);
+			return 1;
+		}
+		answers.fd = out;
+		answers.want = n;
+		if (pthread_create(&reader, NULL, bench_pace_read_answers, &answers) != 0) {
+			fprintf(stderr, "bench_pace: cannot start the reader\n");
+			return 1;
+		}
+	}
 	start = bench_pace_now_ns();
 	for (i = 0; i < n; i++) {
 		due = start + i * (1000000000 / rate);
@@ -85,7 +135,7 @@ main(int argc, char **argv)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		wall[i] = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 		if (len < 0 || (size_t)len >= sizeof line ||
-		    fdio_write_all(STDOUT_FILENO, line, (size_t)len, false) < 0) {
+		    fdio_write_all(out, line, (size_t)len, answers.fd >= 0) < 0) {
 			fprintf(stderr, "bench_pace: write failed after %ld requests\n", i);
 			free(late);
 			free(wall);
@@ -94,11 +144,20 @@ main(int argc, char **argv)
 		now = bench_pace_now_ns();
 		late[i] = now - due;
 	}
-	if (argc == 7 && bench_pace_save(argv[6], wall, n) < 0) {
+	now = bench_pace_now_ns();
+	if (answers.fd >= 0) {
+		pthread_join(reader, NULL);
+		close(answers.fd);
+		if (answers.got < n) {
+			fprintf(stderr, "bench_pace: the engine answered %ld of %ld requests\n",
+			        answers.got, n);
+			return 1;
+		}
+	}
+	if (argc >= 7 && bench_pace_save(argv[6], wall, n) < 0) {
 		fprintf(stderr, "bench_pace: cannot write %s\n", argv[6]);
 		return 1;
 	}
-	now = bench_pace_now_ns();
 	qsort(late, (size_t)n, sizeof *late, bench_pace_cmp);
 	fprintf(stderr,
 	        "offered %ld msg/s for %ld s: wrote %ld requests in %" PRId64
