@@ -186,32 +186,40 @@ contacts_delete(struct db *db, const char *name, struct err *e)
 	return contacts_update(db, st, name, "deleting a contact", e);
 }
 
+/* A device seen again with the same registration id writes nothing: this
+ * runs for the first envelope of every receive batch, and an unconditional
+ * REPLACE cost each commit one more encrypted page. */
 int
 contacts_device_set(struct db *db, const char *name, int32_t device_id, uint32_t registration_id,
                     struct err *e)
 {
+	static const char *const sql[] = {
+	    "INSERT OR IGNORE INTO contact_devices"
+	    " (name, device_id, registration_id, updated_at) VALUES (?1, ?2, ?3, ?4)",
+	    "UPDATE contact_devices SET registration_id = ?3, updated_at = ?4"
+	    " WHERE name = ?1 AND device_id = ?2 AND registration_id != ?3",
+	};
 	sqlite3_stmt *st;
+	size_t i;
 	int ext;
 
-	st = db_prepare(db,
-	                "INSERT OR REPLACE INTO contact_devices"
-	                " (name, device_id, registration_id, updated_at) VALUES (?, ?, ?, ?)",
-	                e);
-	if (st == NULL)
-		return -1;
-	db_bind_text(st, 1, name);
-	sqlite3_bind_int(st, 2, device_id);
-	sqlite3_bind_int64(st, 3, registration_id);
-	sqlite3_bind_int64(st, 4, db_now_ms(db));
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		ext = sqlite3_extended_errcode(db_sqlite(db));
-		db_fail(db, ext, "storing a device", e);
+	for (i = 0; i < sizeof sql / sizeof *sql; i++) {
+		if ((st = db_prepare(db, sql[i], e)) == NULL)
+			return -1;
+		db_bind_text(st, 1, name);
+		sqlite3_bind_int(st, 2, device_id);
+		sqlite3_bind_int64(st, 3, registration_id);
+		sqlite3_bind_int64(st, 4, db_now_ms(db));
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			ext = sqlite3_extended_errcode(db_sqlite(db));
+			db_fail(db, ext, "storing a device", e);
+			sqlite3_reset(st);
+			if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+				err_set(e, ERR_NOTFOUND, "%s is not a contact", name);
+			return -1;
+		}
 		sqlite3_reset(st);
-		if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
-			err_set(e, ERR_NOTFOUND, "%s is not a contact", name);
-		return -1;
 	}
-	sqlite3_reset(st);
 	return 0;
 }
 

@@ -43,8 +43,8 @@ int contacts_set_blocked(struct db *db, const char *name, bool blocked, struct e
 /* Delete a contact and its device list (not its history or sessions). */
 int contacts_delete(struct db *db, const char *name, struct err *e);
 
-/* Record (or update) one device of a contact, who must exist
- * (ERR_NOTFOUND). */
+/* Record one device of a contact, who must exist (ERR_NOTFOUND), or its
+ * new registration id; updated_at is when that last changed. */
 int contacts_device_set(struct db *db, const char *name, int32_t device_id,
                         uint32_t registration_id, struct err *e);
 /* Forget one device; absent is not an error. */

@@ -177,11 +177,15 @@ static const char schema_v4[] = "DROP INDEX outbox_by_state;"
                                 "DELETE FROM outbox WHERE state = 1;"
                                 "PRAGMA user_version = 4;";
 
+/* Version 5: conversations are no longer indexed by last activity. Every
+ * message sent or received moved its conversation's entry in that index:
+ * one more encrypted page per commit, to sort a list that holds one row
+ * per conversation and is sorted in memory just as fast. */
+static const char schema_v5[] = "DROP INDEX conversations_by_activity;"
+                                "PRAGMA user_version = 5;";
+
 static const struct schema_step schema_steps[] = {
-    {1, schema_v1},
-    {2, schema_v2},
-    {3, schema_v3},
-    {4, schema_v4},
+    {1, schema_v1}, {2, schema_v2}, {3, schema_v3}, {4, schema_v4}, {5, schema_v5},
 };
 
 int

@@ -8,7 +8,7 @@
 #include "util/err.h"
 
 /* The version this code writes and understands. */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 /* Apply, in order, every step above the database's current version up to
  * target (1..SCHEMA_VERSION), each in its own transaction, so a crash

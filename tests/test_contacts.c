@@ -91,6 +91,44 @@ test_contacts_devices_follow_their_contact(void **state)
 	assert_int_equal(e.code, ERR_NOTFOUND);
 }
 
+static int64_t
+test_contacts_clock(void *arg)
+{
+	return *(int64_t *)arg;
+}
+
+/* The first envelope of every receive batch records its sender's device:
+ * seen again unchanged, it must not rewrite the row (a page per commit). */
+static void
+test_contacts_device_seen_again_unchanged_writes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct contacts_device *devs;
+	sqlite3 *sql = db_sqlite(f->db);
+	int64_t now = 1000;
+	int before;
+	size_t n;
+	struct err e;
+
+	db_set_clock(f->db, test_contacts_clock, &now);
+	assert_int_equal(contacts_ensure(f->db, "pat", &e), 0);
+	assert_int_equal(contacts_device_set(f->db, "pat", 2, 222, &e), 0);
+	now = 2000;
+	before = sqlite3_total_changes(sql);
+	assert_int_equal(contacts_device_set(f->db, "pat", 2, 222, &e), 0);
+	assert_int_equal(sqlite3_total_changes(sql), before);
+	/* Reinstalled: the new registration id is stored, with its time. */
+	now = 3000;
+	assert_int_equal(contacts_device_set(f->db, "pat", 2, 223, &e), 0);
+	assert_int_equal(sqlite3_total_changes(sql), before + 1);
+	assert_int_equal(contacts_devices(f->db, "pat", &devs, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(devs[0].registration_id, 223);
+	assert_int_equal(devs[0].updated_at, 3000);
+	free(devs);
+	db_set_clock(f->db, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -98,6 +136,7 @@ main(void)
 	    cmocka_unit_test(test_contacts_add_get_and_duplicate),
 	    cmocka_unit_test(test_contacts_update_block_and_list_by_name),
 	    cmocka_unit_test(test_contacts_devices_follow_their_contact),
+	    cmocka_unit_test(test_contacts_device_seen_again_unchanged_writes_nothing),
 	};
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }

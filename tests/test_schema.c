@@ -184,7 +184,7 @@ test_schema_v4_drops_acknowledged_outbox_rows(void **state)
 	                         &e),
 	                 0);
 	fixture_reopen(f);
-	assert_int_equal(user_version(f->db), 4);
+	assert_int_equal(user_version(f->db), SCHEMA_VERSION);
 	st = db_prepare(f->db, "SELECT group_concat(client_id) FROM outbox", &e);
 	assert_non_null(st);
 	assert_int_equal(db_step_row(f->db, st, "outbox", &e), 1);
@@ -196,6 +196,53 @@ test_schema_v4_drops_acknowledged_outbox_rows(void **state)
 	assert_int_equal(db_step_row(f->db, st, "index", &e), 1);
 	assert_int_equal(sqlite3_column_int(st, 0), 0);
 	sqlite3_reset(st);
+	fixture_free(f);
+}
+
+/* Version 5 drops the index on conversations' last activity; the list
+ * still comes most recent first. */
+static void
+test_schema_v5_conversations_still_listed_by_activity(void **state)
+{
+	struct fixture *f = make_v1_profile();
+	struct db_config cfg = fixture_config(f, false);
+	struct conversations_entry *list;
+	int64_t quiet, busy, t;
+	size_t n, i, at_quiet = 0, at_busy = 0;
+	struct err e;
+	sqlite3_stmt *st;
+
+	(void)state;
+	db_close(f->db);
+	f->db = NULL;
+	cfg.schema_version = 4;
+	if (db_open(&cfg, &f->db, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(conversations_direct(f->db, "quiet", &quiet, &e), 0);
+	assert_int_equal(conversations_direct(f->db, "busy", &busy, &e), 0);
+	t = db_now_ms(f->db) + 60000; /* later than their creation */
+	assert_int_equal(conversations_touch(f->db, quiet, t + 1000, 0, &e), 0);
+	assert_int_equal(conversations_touch(f->db, busy, t + 2000, 1, &e), 0);
+	fixture_reopen(f);
+	assert_int_equal(user_version(f->db), SCHEMA_VERSION);
+	st = db_prepare(
+	    f->db, "SELECT count(*) FROM sqlite_master WHERE name = 'conversations_by_activity'",
+	    &e);
+	assert_non_null(st);
+	assert_int_equal(db_step_row(f->db, st, "index", &e), 1);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	sqlite3_reset(st);
+	assert_int_equal(conversations_touch(f->db, quiet, t + 3000, 1, &e), 0);
+	assert_int_equal(conversations_list(f->db, &list, &n, &e), 0);
+	for (i = 0; i < n; i++) {
+		if (list[i].id == quiet)
+			at_quiet = i + 1;
+		if (list[i].id == busy)
+			at_busy = i + 1;
+	}
+	assert_true(at_quiet > 0 && at_busy > 0);
+	assert_true(at_quiet < at_busy);
+	conversations_list_free(list, n);
 	fixture_free(f);
 }
 
@@ -278,6 +325,7 @@ main(void)
 	    cmocka_unit_test(test_schema_unread_messages_found_through_their_own_index),
 	    cmocka_unit_test(test_schema_v1_rows_survive_migration_and_new_columns_work),
 	    cmocka_unit_test(test_schema_v4_drops_acknowledged_outbox_rows),
+	    cmocka_unit_test(test_schema_v5_conversations_still_listed_by_activity),
 	    cmocka_unit_test(test_schema_failed_step_leaves_previous_version_intact),
 	    cmocka_unit_test(test_schema_newer_database_is_refused_and_untouched),
 	    cmocka_unit_test(test_schema_migrate_twice_is_harmless),
