@@ -86,7 +86,9 @@ const struct cmd_entry cmd_contact_trust_entry = {
     .args = cmd_contact_name_arg,
     .summary = "accept a contact's current identity key",
     .help = "After a contact's identity key changed, messages to them are held back until "
-            "you accept the new key. Without --verified the key is accepted unverified.\n\n"
+            "you accept the new key. The same goes for a verified contact's new device "
+            "whose key is not the one you verified. Without --verified the key is accepted "
+            "unverified.\n\n"
             "With --verified DIGITS (spaces and dashes ignored), DIGITS must be the safety "
             "number safety shows; the key is then accepted and NAME marked verified. When "
             "the digits do not match, nothing changes (the key is neither accepted nor "

@@ -133,29 +133,37 @@ msg_trust_digits_match(const char *typed, const char *digits)
 	return k == SAFETY_DIGITS && digits[k] == '\0';
 }
 
+/* A key that was refused (verified before) was never stored: forget the
+ * stored ones so the next bundle or message is taken as new, and one from
+ * a new device is not refused again for differing from the old verified
+ * key. The device list may already have lost a stale device: try the low
+ * ids too (forgetting an absent key does nothing). */
 static int
-msg_trust_clear_markers(struct core *c, const char *name, bool forget_keys, struct err *e)
+msg_trust_forget_keys(struct core *c, const char *name, struct err *e)
 {
 	struct contacts_device *devs = NULL;
 	size_t n = 0, i;
-	char *k1 = msg_kv_key("untrusted", name), *k2 = msg_kv_key("idchanged", name);
 	int32_t d;
+
+	if (db_begin(c->db, e) < 0)
+		return -1;
+	if (contacts_devices(c->db, name, &devs, &n, e) == 0)
+		for (i = 0; i < n; i++)
+			idstore_save(c->db, name, devs[i].device_id, NULL, 0, e);
+	free(devs);
+	for (d = 1; d <= MSG_TRUST_SCAN_DEVICES; d++)
+		idstore_save(c->db, name, d, NULL, 0, e);
+	return db_commit(c->db, e);
+}
+
+static int
+msg_trust_clear_markers(struct core *c, const char *name, struct err *e)
+{
+	char *k1 = msg_kv_key("untrusted", name), *k2 = msg_kv_key("idchanged", name);
 	int r = -1;
 
 	if (db_begin(c->db, e) < 0)
 		goto out;
-	/* A key that was refused (verified before) was never stored: forget
-	 * the old one so the next bundle or message is taken as new. The
-	 * device list may already have lost a stale device: try the low ids
-	 * too (forgetting an absent key does nothing). */
-	if (forget_keys) {
-		if (contacts_devices(c->db, name, &devs, &n, e) == 0)
-			for (i = 0; i < n; i++)
-				idstore_save(c->db, name, devs[i].device_id, NULL, 0, e);
-		for (d = 1; d <= MSG_TRUST_SCAN_DEVICES; d++)
-			idstore_save(c->db, name, d, NULL, 0, e);
-	}
-	free(devs);
 	if (kv_delete(c->db, k1, e) < 0 || kv_delete(c->db, k2, e) < 0) {
 		db_rollback(c->db, NULL);
 		goto out;
@@ -220,9 +228,11 @@ msg_trust_method(struct engine_req *req, json_t *params, void *ctx)
 			goto fail;
 		}
 	}
-	/* Messages held back from the new key go through first. */
+	/* Then the messages held back from the new key go through. */
+	if (blocked && msg_trust_forget_keys(c, name, &e) < 0)
+		goto fail;
 	msg_recv_release(c->msg, name);
-	if (msg_trust_clear_markers(c, name, blocked, &e) < 0) {
+	if (msg_trust_clear_markers(c, name, &e) < 0) {
 		free(rkey);
 		goto fail;
 	}

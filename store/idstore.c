@@ -95,6 +95,38 @@ idstore_same_key(const unsigned char *a, size_t a_len, const void *b, size_t b_l
 	return a != NULL && a_len == b_len && memcmp(a, b, a_len) == 0;
 }
 
+/* A device of name we hold no key for. Every device of an account
+ * presents the account's identity key, so when the user verified name, a
+ * new device with another key is what a relay adding a device of its own
+ * would look like: refused like a changed verified key, until trusted.
+ * With the verified key, or with none verified, it is trusted on first use. */
+static int
+idstore_check_new_device(struct db *db, const char *name, size_t name_len, int32_t device_id,
+                         const void *key, size_t key_len, enum idstore_trust *out, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = IDSTORE_UNKNOWN;
+	st = db_prepare(db,
+	                "SELECT count(*), coalesce(max(identity_key = ?3), 0) FROM identities"
+	                " WHERE name = ?1 AND device_id != ?2 AND verified = 1"
+	                " AND identity_key IS NOT NULL",
+	                e);
+	if (st == NULL)
+		return -1;
+	db_bind_textn(st, 1, name, name_len);
+	sqlite3_bind_int(st, 2, device_id);
+	db_bind_blob(st, 3, key, key_len);
+	rc = db_step_row(db, st, "checking a new device", e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1 && sqlite3_column_int(st, 0) > 0 && sqlite3_column_int(st, 1) == 0)
+		*out = IDSTORE_UNTRUSTED;
+	sqlite3_reset(st);
+	return 0;
+}
+
 static int
 idstore_check_n(struct db *db, const char *name, size_t name_len, int32_t device_id,
                 const void *key, size_t key_len, enum idstore_trust *out, struct err *e)
@@ -108,13 +140,13 @@ idstore_check_n(struct db *db, const char *name, size_t name_len, int32_t device
 	if (rc < 0)
 		return -1;
 	if (rc == 0 || old == NULL)
-		*out = IDSTORE_UNKNOWN;
+		rc = idstore_check_new_device(db, name, name_len, device_id, key, key_len, out, e);
 	else if (idstore_same_key(old, old_len, key, key_len))
 		*out = IDSTORE_SAME;
 	else
 		*out = verified ? IDSTORE_UNTRUSTED : IDSTORE_CHANGED;
 	free(old);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 int
@@ -167,10 +199,14 @@ idstore_write(struct db *db, const char *name, size_t name_len, int32_t device_i
 	sqlite3_bind_int64(st, 4, now);
 	if (db_step_done(db, st, "storing an identity", e) != 0)
 		return -1;
+	/* A key the user verified on another device of name stays verified
+	 * here: it is the same key. */
 	st = db_prepare(db,
-	                "UPDATE identities SET identity_key = ?, verified = 0,"
-	                " changed_at = CASE WHEN ? THEN ? ELSE changed_at END"
-	                " WHERE name = ? AND device_id = ?",
+	                "UPDATE identities SET identity_key = ?1,"
+	                " verified = EXISTS (SELECT 1 FROM identities AS o WHERE o.name = ?4"
+	                " AND o.device_id != ?5 AND o.verified = 1 AND o.identity_key = ?1),"
+	                " changed_at = CASE WHEN ?2 THEN ?3 ELSE changed_at END"
+	                " WHERE name = ?4 AND device_id = ?5",
 	                e);
 	if (st == NULL)
 		return -1;

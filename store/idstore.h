@@ -3,9 +3,12 @@
  * detection and verification. Also libsignal's identity key store
  * callbacks, which sigstore_create() installs.
  *
- * Policy (is_trusted_identity): an unknown device is trusted (TOFU); the
- * stored key is trusted; a different key is untrusted if the stored one was
- * verified, else trusted with a warning. When libsignal then saves the
+ * Policy (is_trusted_identity): an unknown device is trusted (TOFU),
+ * unless another device of the account is verified with a different key
+ * (every device presents the account's key: refused, as a changed
+ * verified key is); the stored key is trusted; a different key is
+ * untrusted if the stored one was verified, else trusted with a warning.
+ * A device stored with a key verified on another device is verified. When libsignal then saves the
  * different key, the change is recorded (old key, new key, when), the
  * verified flag is cleared and the change stays pending until the engine
  * has shown it and calls idstore_changes_clear(). */

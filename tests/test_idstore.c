@@ -182,6 +182,40 @@ test_idstore_identities_are_per_device(void **state)
 	assert_false(v);
 }
 
+/* Every device of an account presents the account's key: once the user
+ * verified it, a new device with another key is refused (a relay adding a
+ * device of its own looks like that), and one with the verified key is
+ * trusted and verified. Before any verification, new devices are trusted
+ * on first use. */
+static void
+test_idstore_new_device_of_verified_account_needs_the_verified_key(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char *key;
+	size_t key_len;
+	bool v;
+	struct err e;
+
+	assert_int_equal(save(f->db, "vera", 1, KEY_A), 0);
+	assert_int_equal(trusted(f->db, "vera", 2, KEY_B), 1); /* not verified yet */
+	assert_int_equal(idstore_set_verified(f->db, "vera", KEY_A, KEY_LEN, true, &e), 0);
+	assert_int_equal(trusted(f->db, "vera", 2, KEY_B), 0);
+	assert_int_equal(trusted(f->db, "vera", 2, KEY_A), 1);
+	assert_int_equal(save(f->db, "vera", 2, KEY_A), 0);
+	assert_int_equal(idstore_get(f->db, "vera", 2, &key, &key_len, &v, &e), 0);
+	assert_true(v);
+	free(key);
+	assert_int_equal(idstore_name_verified(f->db, "vera", &v, &e), 0);
+	assert_true(v);
+	/* A device whose key was forgotten counts as new. */
+	assert_int_equal(save(f->db, "vera", 3, KEY_A), 0);
+	assert_int_equal(save(f->db, "vera", 3, NULL), 0);
+	assert_int_equal(trusted(f->db, "vera", 3, KEY_B), 0);
+	/* Once no verified key is held (the user trusted anew), first use. */
+	assert_int_equal(idstore_set_verified(f->db, "vera", KEY_A, KEY_LEN, false, &e), 0);
+	assert_int_equal(trusted(f->db, "vera", 3, KEY_B), 1);
+}
+
 static void
 test_idstore_forgetting_a_key_keeps_row_and_records_no_change(void **state)
 {
@@ -240,6 +274,7 @@ main(void)
 	    cmocka_unit_test(test_idstore_changed_unverified_key_is_trusted_and_recorded),
 	    cmocka_unit_test(test_idstore_changed_verified_key_is_untrusted_until_saved),
 	    cmocka_unit_test(test_idstore_identities_are_per_device),
+	    cmocka_unit_test(test_idstore_new_device_of_verified_account_needs_the_verified_key),
 	    cmocka_unit_test(test_idstore_forgetting_a_key_keeps_row_and_records_no_change),
 	    cmocka_unit_test(test_idstore_local_identity_roundtrips_and_is_replaced),
 	};

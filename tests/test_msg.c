@@ -418,6 +418,60 @@ test_msg_changed_verified_key_blocks_until_trusted(void **state)
 	h_party_free(&bob_new);
 }
 
+/* Alice verified bob; a second device appears under bob's name with a key
+ * she never verified (what a relay adding a device of its own would look
+ * like). Its message is held and sending to bob is refused until alice
+ * trusts bob again; then the message shows and her next one reaches both
+ * devices. */
+static void
+test_msg_new_device_of_verified_peer_blocks_until_trusted(void **state)
+{
+	struct h_party alice, bob, bob2;
+	struct history_message h;
+	unsigned char *key;
+	bool verified;
+	size_t len;
+	struct err e;
+	json_t *ev;
+	int64_t id;
+
+	(void)state;
+	h_party_new(&alice, "alice", 1);
+	h_party_new(&bob, "bob", 1);
+	h_send(&alice, "bob", "hello");
+	h_pump();
+	assert_int_equal(idstore_get(alice.c.db, "bob", 1, &key, &len, &verified, &e), 0);
+	assert_int_equal(idstore_set_verified(alice.c.db, "bob", key, len, true, &e), 0);
+	free(key);
+	h_party_new(&bob2, "bob", 2);
+	h_send(&bob2, "alice", "a device you never saw");
+	h_pump();
+	assert_int_equal(h_history_count(&alice, "bob"), 1);
+	ev = h_event(&alice, "identity.changed");
+	assert_non_null(ev);
+	assert_true(json_is_true(json_object_get(ev, "blocked")));
+	assert_int_equal(msg_send_text(&alice.c, "bob", "refused", &id, &e), -1);
+	assert_int_equal(e.code, ERR_UNTRUSTED);
+	assert_int_equal(h_outbox_pending(&alice), 0);
+	assert_int_equal(call_trust(&alice, "bob"), ERR_OK);
+	h_pump();
+	newest(&alice, "bob", &h);
+	assert_string_equal(h.body, "a device you never saw");
+	history_message_clear(&h);
+	id = h_send(&alice, "bob", "both of you");
+	h_pump();
+	assert_state(&alice, id, HISTORY_DELIVERED);
+	newest(&bob, "alice", &h);
+	assert_string_equal(h.body, "both of you");
+	history_message_clear(&h);
+	newest(&bob2, "alice", &h);
+	assert_string_equal(h.body, "both of you");
+	history_message_clear(&h);
+	h_party_free(&alice);
+	h_party_free(&bob);
+	h_party_free(&bob2);
+}
+
 static void
 test_msg_reinstalled_verified_peer_fails_the_send_until_trusted(void **state)
 {
@@ -694,6 +748,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_msg_reinstalled_verified_peer_fails_the_send_until_trusted, h_setup,
 	        h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_msg_new_device_of_verified_peer_blocks_until_trusted, h_setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(test_msg_lost_session_is_repaired_once, h_setup,
 	                                    h_teardown),
 	    cmocka_unit_test_setup_teardown(test_msg_batch_acks_only_after_commit, h_setup,
