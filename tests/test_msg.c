@@ -55,6 +55,20 @@ newest(struct h_party *p, const char *peer, struct history_message *out)
 	json_decref(r);
 }
 
+/* p compared peer's safety number and marked the key verified. */
+static void
+verify_key(struct h_party *p, const char *peer)
+{
+	unsigned char *key;
+	bool verified;
+	size_t len;
+	struct err e;
+
+	assert_int_equal(idstore_get(p->c.db, peer, 1, &key, &len, &verified, &e), 0);
+	assert_int_equal(idstore_set_verified(p->c.db, peer, key, len, true, &e), 0);
+	free(key);
+}
+
 static void
 test_msg_text_reaches_peer_and_comes_back_delivered(void **state)
 {
@@ -356,10 +370,8 @@ test_msg_changed_verified_key_blocks_until_trusted(void **state)
 {
 	struct h_party alice, bob, bob_new;
 	struct history_message h;
-	unsigned char *key;
-	size_t len, before;
+	size_t before;
 	enum err_code code;
-	bool verified;
 	struct err e;
 	json_t *r, *ev;
 	int64_t id;
@@ -369,9 +381,7 @@ test_msg_changed_verified_key_blocks_until_trusted(void **state)
 	h_send(&alice, "bob", "hello");
 	h_pump();
 	/* Alice verified bob's key. */
-	assert_int_equal(idstore_get(alice.c.db, "bob", 1, &key, &len, &verified, &e), 0);
-	assert_int_equal(idstore_set_verified(alice.c.db, "bob", key, len, true, &e), 0);
-	free(key);
+	verify_key(&alice, "bob");
 	/* Bob reinstalls: a new identity under the same name and device. */
 	bob.removed = true;
 	h_party_new(&bob_new, "bob", 1);
@@ -428,9 +438,6 @@ test_msg_new_device_of_verified_peer_blocks_until_trusted(void **state)
 {
 	struct h_party alice, bob, bob2;
 	struct history_message h;
-	unsigned char *key;
-	bool verified;
-	size_t len;
 	struct err e;
 	json_t *ev;
 	int64_t id;
@@ -440,9 +447,7 @@ test_msg_new_device_of_verified_peer_blocks_until_trusted(void **state)
 	h_party_new(&bob, "bob", 1);
 	h_send(&alice, "bob", "hello");
 	h_pump();
-	assert_int_equal(idstore_get(alice.c.db, "bob", 1, &key, &len, &verified, &e), 0);
-	assert_int_equal(idstore_set_verified(alice.c.db, "bob", key, len, true, &e), 0);
-	free(key);
+	verify_key(&alice, "bob");
 	h_party_new(&bob2, "bob", 2);
 	h_send(&bob2, "alice", "a device you never saw");
 	h_pump();
@@ -477,10 +482,7 @@ test_msg_reinstalled_verified_peer_fails_the_send_until_trusted(void **state)
 {
 	struct h_party alice, bob, bob_new;
 	struct history_message h;
-	unsigned char *key;
 	enum err_code code;
-	bool verified;
-	size_t len;
 	struct err e;
 	json_t *r;
 	int64_t id;
@@ -489,9 +491,7 @@ test_msg_reinstalled_verified_peer_fails_the_send_until_trusted(void **state)
 	h_party_new(&bob, "bob", 1);
 	h_send(&alice, "bob", "hello");
 	h_pump();
-	assert_int_equal(idstore_get(alice.c.db, "bob", 1, &key, &len, &verified, &e), 0);
-	assert_int_equal(idstore_set_verified(alice.c.db, "bob", key, len, true, &e), 0);
-	free(key);
+	verify_key(&alice, "bob");
 	/* Bob reinstalls; alice learns it from the relay (409 stale) and the
 	 * fresh bundle carries a key she never verified. */
 	bob.removed = true;
