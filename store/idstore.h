@@ -8,10 +8,10 @@
  * (every device presents the account's key: refused, as a changed
  * verified key is); the stored key is trusted; a different key is
  * untrusted if the stored one was verified, else trusted with a warning.
- * A device stored with a key verified on another device is verified. When libsignal then saves the
- * different key, the change is recorded (old key, new key, when), the
- * verified flag is cleared and the change stays pending until the engine
- * has shown it and calls idstore_changes_clear(). */
+ * A device stored with a key verified on another device is verified.
+ * When libsignal then saves a different key, the change is recorded (old
+ * key, new key, when), the verified flag is cleared and the change stays
+ * pending until the engine has shown it and calls idstore_changes_clear(). */
 #ifndef SOTTO_STORE_IDSTORE_H
 #define SOTTO_STORE_IDSTORE_H
 
