@@ -28,17 +28,19 @@ user_version(struct db *db)
 	return v;
 }
 
+/* True when the schema holds a table or index (type) called name. */
 static bool
-table_exists(struct db *db, const char *name)
+schema_has(struct db *db, const char *type, const char *name)
 {
 	sqlite3_stmt *st;
 	struct err e;
 	int rc;
 
-	st = db_prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", &e);
+	st = db_prepare(db, "SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?", &e);
 	assert_non_null(st);
-	db_bind_text(st, 1, name);
-	rc = db_step_row(db, st, "table", &e);
+	db_bind_text(st, 1, type);
+	db_bind_text(st, 2, name);
+	rc = db_step_row(db, st, "schema", &e);
 	assert_true(rc >= 0);
 	if (rc == 1)
 		sqlite3_reset(st);
@@ -60,6 +62,23 @@ make_v1_profile(void)
 	return f;
 }
 
+/* A profile created at version 1 and migrated to version, open in f->db. */
+static struct fixture *
+make_profile_at(int version)
+{
+	struct fixture *f = make_v1_profile();
+	struct db_config cfg = fixture_config(f, false);
+	struct err e;
+
+	db_close(f->db);
+	f->db = NULL;
+	cfg.schema_version = version;
+	if (db_open(&cfg, &f->db, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(user_version(f->db), version);
+	return f;
+}
+
 static void
 test_schema_new_database_is_at_current_version(void **state)
 {
@@ -67,7 +86,7 @@ test_schema_new_database_is_at_current_version(void **state)
 
 	(void)state;
 	assert_int_equal(user_version(f->db), SCHEMA_VERSION);
-	assert_true(table_exists(f->db, "attachments"));
+	assert_true(schema_has(f->db, "table", "attachments"));
 	fixture_free(f);
 }
 
@@ -121,7 +140,7 @@ test_schema_v1_rows_survive_migration_and_new_columns_work(void **state)
 	struct err e;
 
 	(void)state;
-	assert_false(table_exists(f->db, "attachments"));
+	assert_false(schema_has(f->db, "table", "attachments"));
 	/* Rows written the way version-1 code wrote them. */
 	assert_int_equal(conversations_direct(f->db, "bob", &conv, &e), 0);
 	st = db_prepare(f->db,
@@ -163,18 +182,11 @@ test_schema_v1_rows_survive_migration_and_new_columns_work(void **state)
 static void
 test_schema_v4_drops_acknowledged_outbox_rows(void **state)
 {
-	struct fixture *f = make_v1_profile();
-	struct db_config cfg = fixture_config(f, false);
+	struct fixture *f = make_profile_at(3);
 	struct err e;
 	sqlite3_stmt *st;
 
 	(void)state;
-	db_close(f->db);
-	f->db = NULL;
-	cfg.schema_version = 3;
-	if (db_open(&cfg, &f->db, &e) != 0)
-		fail_msg("%s", e.msg);
-	assert_int_equal(user_version(f->db), 3);
 	assert_int_equal(db_exec(f->db,
 	                         "INSERT INTO outbox (client_id, recipient, device_id,"
 	                         " registration_id, msg_type, ciphertext, state, created_at,"
@@ -190,12 +202,7 @@ test_schema_v4_drops_acknowledged_outbox_rows(void **state)
 	assert_int_equal(db_step_row(f->db, st, "outbox", &e), 1);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "waiting");
 	sqlite3_reset(st);
-	st = db_prepare(f->db, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox_by_state'",
-	                &e);
-	assert_non_null(st);
-	assert_int_equal(db_step_row(f->db, st, "index", &e), 1);
-	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	sqlite3_reset(st);
+	assert_false(schema_has(f->db, "index", "outbox_by_state"));
 	fixture_free(f);
 }
 
@@ -204,20 +211,13 @@ test_schema_v4_drops_acknowledged_outbox_rows(void **state)
 static void
 test_schema_v5_conversations_still_listed_by_activity(void **state)
 {
-	struct fixture *f = make_v1_profile();
-	struct db_config cfg = fixture_config(f, false);
+	struct fixture *f = make_profile_at(4);
 	struct conversations_entry *list;
 	int64_t quiet, busy, t;
 	size_t n, i, at_quiet = 0, at_busy = 0;
 	struct err e;
-	sqlite3_stmt *st;
 
 	(void)state;
-	db_close(f->db);
-	f->db = NULL;
-	cfg.schema_version = 4;
-	if (db_open(&cfg, &f->db, &e) != 0)
-		fail_msg("%s", e.msg);
 	assert_int_equal(conversations_direct(f->db, "quiet", &quiet, &e), 0);
 	assert_int_equal(conversations_direct(f->db, "busy", &busy, &e), 0);
 	t = db_now_ms(f->db) + 60000; /* later than their creation */
@@ -225,13 +225,7 @@ test_schema_v5_conversations_still_listed_by_activity(void **state)
 	assert_int_equal(conversations_touch(f->db, busy, t + 2000, 1, &e), 0);
 	fixture_reopen(f);
 	assert_int_equal(user_version(f->db), SCHEMA_VERSION);
-	st = db_prepare(
-	    f->db, "SELECT count(*) FROM sqlite_master WHERE name = 'conversations_by_activity'",
-	    &e);
-	assert_non_null(st);
-	assert_int_equal(db_step_row(f->db, st, "index", &e), 1);
-	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	sqlite3_reset(st);
+	assert_false(schema_has(f->db, "index", "conversations_by_activity"));
 	assert_int_equal(conversations_touch(f->db, quiet, t + 3000, 1, &e), 0);
 	assert_int_equal(conversations_list(f->db, &list, &n, &e), 0);
 	for (i = 0; i < n; i++) {
